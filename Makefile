@@ -1,0 +1,41 @@
+# Sketch2Real — the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+PYTHON ?= /usr/bin/python3
+BIN_RELEASE = .build/release/sketch2real
+
+.PHONY: bootstrap build release test demo bench info fixtures clean
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	$(SWIFT) build
+
+release: bootstrap
+	@echo "building sketch2real (release)"
+	$(SWIFT) build -c release --product sketch2real
+
+# Builds everything and runs every test; the last line is the runner's summary.
+test: bootstrap
+	@echo "building and running the tests"
+	$(SWIFT) build --build-tests
+	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
+
+demo: release
+	@echo "the demo's pretrained models are not bundled yet; showing the runtime instead:"
+	@$(BIN_RELEASE) info
+
+info: release
+	@$(BIN_RELEASE) info
+
+bench: release
+	@$(BIN_RELEASE) bench ops
+
+# Regenerates the committed PyTorch reference fixtures.
+fixtures: bootstrap
+	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_op_fixtures.py
+	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_nn_fixtures.py
+
+clean:
+	rm -rf .build

@@ -1,0 +1,233 @@
+// C interface to libtorch. Opaque handles, one function per op, no logic.
+// A function that produces a tensor returns NULL on failure; a function that
+// returns int returns 0 on success and -1 on failure. On failure the message
+// is available from ct_last_error() on the same thread.
+#ifndef CTORCH_H
+#define CTORCH_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct CTTensorImpl *CTTensor;
+
+// dtype codes
+enum {
+  CT_UINT8 = 0, CT_INT8 = 1, CT_INT16 = 2, CT_INT32 = 3, CT_INT64 = 4,
+  CT_FLOAT16 = 5, CT_FLOAT32 = 6, CT_FLOAT64 = 7, CT_BOOL = 11, CT_BFLOAT16 = 15
+};
+// device types
+enum { CT_CPU = 0, CT_CUDA = 1 };
+// loss reductions
+enum { CT_REDUCE_NONE = 0, CT_REDUCE_MEAN = 1, CT_REDUCE_SUM = 2 };
+
+// ---- errors -------------------------------------------------------------
+const char *ct_last_error(void);
+void ct_clear_error(void);
+// While capture depth > 0 the Swift layer records the first failure instead of trapping.
+void ct_capture_begin(void);
+// Returns the first message recorded since the matching begin (malloc'd, free with ct_free_string) or NULL.
+char *ct_capture_end(void);
+int ct_capture_depth(void);
+void ct_capture_record(const char *message);
+void ct_free_string(char *s);
+
+// ---- lifetime & introspection --------------------------------------------
+void ct_free(CTTensor t);
+CTTensor ct_undefined(void);
+int ct_defined(CTTensor t);
+int ct_ndim(CTTensor t);
+int ct_shape(CTTensor t, int64_t *out);
+int ct_strides(CTTensor t, int64_t *out);
+int ct_dtype(CTTensor t);
+int ct_device_type(CTTensor t);
+int ct_device_index(CTTensor t);
+int64_t ct_numel(CTTensor t);
+int ct_requires_grad(CTTensor t);
+int ct_is_contiguous(CTTensor t);
+int ct_item(CTTensor t, double *out);
+int ct_copy_to(CTTensor t, void *dst, size_t nbytes);
+int64_t ct_element_size(int dtype);
+
+// ---- creation -----------------------------------------------------------
+CTTensor ct_empty(const int64_t *shape, int ndim, int dtype, int device, int index);
+CTTensor ct_zeros(const int64_t *shape, int ndim, int dtype, int device, int index);
+CTTensor ct_ones(const int64_t *shape, int ndim, int dtype, int device, int index);
+CTTensor ct_full(const int64_t *shape, int ndim, double value, int dtype, int device, int index);
+CTTensor ct_rand(const int64_t *shape, int ndim, int dtype, int device, int index);
+CTTensor ct_randn(const int64_t *shape, int ndim, int dtype, int device, int index);
+CTTensor ct_randint(int64_t low, int64_t high, const int64_t *shape, int ndim, int dtype, int device, int index);
+CTTensor ct_randperm(int64_t n, int device, int index);
+CTTensor ct_arange(double start, double end, double step, int dtype, int device, int index);
+CTTensor ct_from_data(const void *data, size_t nbytes, const int64_t *shape, int ndim, int dtype);
+
+// ---- conversion -------------------------------------------------------------
+CTTensor ct_to_dtype(CTTensor t, int dtype);
+CTTensor ct_to_device(CTTensor t, int device, int index);
+CTTensor ct_clone(CTTensor t);
+CTTensor ct_contiguous(CTTensor t);
+CTTensor ct_detach(CTTensor t);
+CTTensor ct_alias(CTTensor t);
+
+// ---- shape ------------------------------------------------------------------
+CTTensor ct_reshape(CTTensor t, const int64_t *shape, int ndim);
+CTTensor ct_permute(CTTensor t, const int64_t *dims, int ndim);
+CTTensor ct_transpose(CTTensor t, int64_t d0, int64_t d1);
+CTTensor ct_expand(CTTensor t, const int64_t *shape, int ndim);
+CTTensor ct_repeat(CTTensor t, const int64_t *repeats, int ndim);
+CTTensor ct_flip(CTTensor t, const int64_t *dims, int ndim);
+CTTensor ct_squeeze(CTTensor t, int64_t dim);
+CTTensor ct_unsqueeze(CTTensor t, int64_t dim);
+CTTensor ct_cat(const CTTensor *ts, int n, int64_t dim);
+CTTensor ct_stack(const CTTensor *ts, int n, int64_t dim);
+CTTensor ct_slice(CTTensor t, int64_t dim, int64_t start, int64_t end, int64_t step);
+CTTensor ct_select(CTTensor t, int64_t dim, int64_t index);
+CTTensor ct_index_select(CTTensor t, int64_t dim, CTTensor index);
+CTTensor ct_pad_constant(CTTensor t, const int64_t *pad, int npad, double value);
+CTTensor ct_pad_reflect(CTTensor t, const int64_t *pad, int npad);
+CTTensor ct_pad_replicate(CTTensor t, const int64_t *pad, int npad);
+
+// ---- element-wise -------------------------------------------------------------
+CTTensor ct_add(CTTensor a, CTTensor b, double alpha);
+CTTensor ct_sub(CTTensor a, CTTensor b, double alpha);
+CTTensor ct_mul(CTTensor a, CTTensor b);
+CTTensor ct_div(CTTensor a, CTTensor b);
+CTTensor ct_pow(CTTensor a, CTTensor b);
+CTTensor ct_maximum(CTTensor a, CTTensor b);
+CTTensor ct_minimum(CTTensor a, CTTensor b);
+CTTensor ct_add_scalar(CTTensor a, double s);
+CTTensor ct_mul_scalar(CTTensor a, double s);
+CTTensor ct_div_scalar(CTTensor a, double s);
+CTTensor ct_rsub_scalar(CTTensor a, double s);
+CTTensor ct_rdiv_scalar(CTTensor a, double s);
+CTTensor ct_pow_scalar(CTTensor a, double s);
+CTTensor ct_eq(CTTensor a, CTTensor b);
+CTTensor ct_ne(CTTensor a, CTTensor b);
+CTTensor ct_lt(CTTensor a, CTTensor b);
+CTTensor ct_le(CTTensor a, CTTensor b);
+CTTensor ct_gt(CTTensor a, CTTensor b);
+CTTensor ct_ge(CTTensor a, CTTensor b);
+CTTensor ct_eq_scalar(CTTensor a, double s);
+CTTensor ct_lt_scalar(CTTensor a, double s);
+CTTensor ct_gt_scalar(CTTensor a, double s);
+CTTensor ct_where(CTTensor cond, CTTensor a, CTTensor b);
+CTTensor ct_logical_not(CTTensor a);
+CTTensor ct_neg(CTTensor a);
+CTTensor ct_abs(CTTensor a);
+CTTensor ct_exp(CTTensor a);
+CTTensor ct_log(CTTensor a);
+CTTensor ct_log1p(CTTensor a);
+CTTensor ct_sqrt(CTTensor a);
+CTTensor ct_rsqrt(CTTensor a);
+CTTensor ct_square(CTTensor a);
+CTTensor ct_sin(CTTensor a);
+CTTensor ct_cos(CTTensor a);
+CTTensor ct_sign(CTTensor a);
+CTTensor ct_floor(CTTensor a);
+CTTensor ct_ceil(CTTensor a);
+CTTensor ct_round(CTTensor a);
+CTTensor ct_clamp(CTTensor a, double lo, double hi, int has_lo, int has_hi);
+CTTensor ct_lerp(CTTensor a, CTTensor b, double weight);
+
+// ---- activations ----------------------------------------------------------------
+CTTensor ct_relu(CTTensor a);
+CTTensor ct_leaky_relu(CTTensor a, double slope);
+CTTensor ct_sigmoid(CTTensor a);
+CTTensor ct_tanh(CTTensor a);
+CTTensor ct_softplus(CTTensor a, double beta, double threshold);
+CTTensor ct_softmax(CTTensor a, int64_t dim);
+CTTensor ct_log_softmax(CTTensor a, int64_t dim);
+
+// ---- reductions (ndims == 0 reduces over all dims) ----------------------------------
+CTTensor ct_sum(CTTensor a, const int64_t *dims, int ndims, int keepdim);
+CTTensor ct_mean(CTTensor a, const int64_t *dims, int ndims, int keepdim);
+CTTensor ct_amax(CTTensor a, const int64_t *dims, int ndims, int keepdim);
+CTTensor ct_amin(CTTensor a, const int64_t *dims, int ndims, int keepdim);
+CTTensor ct_var(CTTensor a, const int64_t *dims, int ndims, int64_t correction, int keepdim);
+CTTensor ct_std(CTTensor a, const int64_t *dims, int ndims, int64_t correction, int keepdim);
+CTTensor ct_norm(CTTensor a, double p, const int64_t *dims, int ndims, int keepdim);
+CTTensor ct_logsumexp(CTTensor a, const int64_t *dims, int ndims, int keepdim);
+CTTensor ct_argmax(CTTensor a, int64_t dim, int keepdim);
+CTTensor ct_argmin(CTTensor a, int64_t dim, int keepdim);
+
+// ---- linear algebra -----------------------------------------------------------
+CTTensor ct_matmul(CTTensor a, CTTensor b);
+CTTensor ct_mv(CTTensor a, CTTensor b);
+CTTensor ct_dot(CTTensor a, CTTensor b);
+
+// ---- neural-network functions (NULL weight/bias/statistics mean "absent") ----------
+CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
+                   const int64_t *dilation, int64_t groups);
+CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
+                             const int64_t *output_padding, int64_t groups, const int64_t *dilation);
+CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b);
+CTTensor ct_batch_norm(CTTensor x, CTTensor w, CTTensor b, CTTensor running_mean, CTTensor running_var,
+                       int training, double momentum, double eps);
+CTTensor ct_instance_norm(CTTensor x, CTTensor w, CTTensor b, CTTensor running_mean, CTTensor running_var,
+                          int use_input_stats, double momentum, double eps);
+CTTensor ct_avg_pool2d(CTTensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
+                       int ceil_mode, int count_include_pad);
+CTTensor ct_max_pool2d(CTTensor x, const int64_t *kernel, const int64_t *stride, const int64_t *padding,
+                       const int64_t *dilation, int ceil_mode);
+CTTensor ct_adaptive_avg_pool2d(CTTensor x, const int64_t *output_size);
+CTTensor ct_adaptive_max_pool2d(CTTensor x, const int64_t *output_size);
+// scale <= 0 means "derive from sizes"
+CTTensor ct_upsample_nearest2d(CTTensor x, const int64_t *output_size, double scale_h, double scale_w);
+CTTensor ct_upsample_bilinear2d(CTTensor x, const int64_t *output_size, int align_corners, double scale_h,
+                                double scale_w);
+CTTensor ct_dropout(CTTensor x, double p, int train);
+CTTensor ct_l1_loss(CTTensor x, CTTensor y, int reduction);
+CTTensor ct_mse_loss(CTTensor x, CTTensor y, int reduction);
+CTTensor ct_bce_with_logits(CTTensor x, CTTensor y, CTTensor weight, CTTensor pos_weight, int reduction);
+
+// ---- in-place -------------------------------------------------------------------
+int ct_add_(CTTensor t, CTTensor other, double alpha);
+int ct_mul_(CTTensor t, CTTensor other);
+int ct_add_scalar_(CTTensor t, double s);
+int ct_mul_scalar_(CTTensor t, double s);
+int ct_addcmul_(CTTensor t, CTTensor a, CTTensor b, double value);
+int ct_addcdiv_(CTTensor t, CTTensor a, CTTensor b, double value);
+int ct_copy_(CTTensor dst, CTTensor src);
+int ct_zero_(CTTensor t);
+int ct_fill_(CTTensor t, double value);
+int ct_normal_(CTTensor t, double mean, double std);
+int ct_uniform_(CTTensor t, double lo, double hi);
+int ct_clamp_(CTTensor t, double lo, double hi);
+
+// ---- autograd -------------------------------------------------------------------
+int ct_set_requires_grad(CTTensor t, int flag);
+int ct_backward(CTTensor t, CTTensor grad, int retain_graph, int create_graph);
+// Returns an undefined tensor when no gradient has been accumulated.
+CTTensor ct_grad(CTTensor t);
+int ct_set_grad(CTTensor t, CTTensor grad);
+int ct_zero_grad(CTTensor t);
+// Gradients of outputs[0..n) w.r.t. inputs; results written to out (undefined where unused).
+int ct_autograd_grad(const CTTensor *outputs, int nout, const CTTensor *grad_outputs, const CTTensor *inputs,
+                     int nin, int retain_graph, int create_graph, int allow_unused, CTTensor *out);
+int ct_grad_enabled(void);
+void ct_set_grad_enabled(int flag);
+
+// ---- random generator -------------------------------------------------------------
+void ct_manual_seed(uint64_t seed);
+CTTensor ct_rng_get_state(void);
+int ct_rng_set_state(CTTensor state);
+
+// ---- runtime ---------------------------------------------------------------------
+void ct_set_num_threads(int n);
+int ct_get_num_threads(void);
+int ct_set_num_interop_threads(int n);
+int ct_get_num_interop_threads(void);
+char *ct_version(void);
+char *ct_config(void);
+char *ct_parallel_info(void);
+int ct_cuda_available(void);
+int ct_cuda_device_count(void);
+int ct_mkldnn_available(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

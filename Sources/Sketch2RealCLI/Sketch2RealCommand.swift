@@ -1,0 +1,28 @@
+import ArgumentParser
+import Sketch2Real
+import Torch
+
+@main
+struct Sketch2RealCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sketch2real",
+        abstract: "Turn sketches into realistic images with conditional GANs.",
+        version: SystemReport.version,
+        subcommands: [InfoCommand.self, BenchCommand.self]
+    )
+}
+
+/// Options every command that computes accepts.
+struct RuntimeOptions: ParsableArguments {
+    @Option(name: .long, help: "Intra-op threads for libtorch (default: libtorch's choice, one per core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
+    }
+
+    func apply() {
+        if let threads { Torch.threads = threads }
+    }
+}
+
