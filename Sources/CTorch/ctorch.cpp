@@ -23,9 +23,8 @@ struct CTTensorImpl {
 namespace {
 thread_local std::string last_error;
 thread_local bool has_error = false;
-thread_local int capture_depth = 0;
-thread_local std::string captured;
-thread_local bool has_captured = false;
+// One slot per open capture scope, innermost last; a slot holds the first failure in its scope.
+thread_local std::vector<std::pair<bool, std::string>> capture_stack;
 
 void set_error(const char *msg) {
   last_error = msg ? msg : "unknown libtorch error";
@@ -81,6 +80,9 @@ char *dup(const std::string &s) {
 #define CT_TENSOR(...) CT_GUARD(nullptr, return wrap(__VA_ARGS__);)
 #define CT_STATUS(...) CT_GUARD(-1, __VA_ARGS__; return 0;)
 
+// Lets the OpenCV half of the shim report failures through the same channel.
+void ct_internal_set_error(const char *msg) { set_error(msg); }
+
 extern "C" {
 
 // ---- errors -------------------------------------------------------------
@@ -89,25 +91,17 @@ void ct_clear_error(void) {
   has_error = false;
   last_error.clear();
 }
-void ct_capture_begin(void) {
-  if (capture_depth++ == 0) {
-    has_captured = false;
-    captured.clear();
-  }
-}
+void ct_capture_begin(void) { capture_stack.emplace_back(false, std::string()); }
 char *ct_capture_end(void) {
-  if (capture_depth > 0) capture_depth--;
-  if (capture_depth == 0 && has_captured) {
-    has_captured = false;
-    return dup(captured);
-  }
-  return nullptr;
+  if (capture_stack.empty()) return nullptr;
+  auto top = std::move(capture_stack.back());
+  capture_stack.pop_back();
+  return top.first ? dup(top.second) : nullptr;
 }
-int ct_capture_depth(void) { return capture_depth; }
+int ct_capture_depth(void) { return static_cast<int>(capture_stack.size()); }
 void ct_capture_record(const char *message) {
-  if (!has_captured) {
-    captured = message ? message : "unknown error";
-    has_captured = true;
+  if (!capture_stack.empty() && !capture_stack.back().first) {
+    capture_stack.back() = {true, message ? message : "unknown error"};
   }
 }
 void ct_free_string(char *s) { std::free(s); }

@@ -15,8 +15,9 @@ extension Tensor {
     }
 
     /// Accumulates d(self)/d(leaf) into each leaf's `grad`. A non-scalar tensor needs `gradient`.
+    /// `createGraph` implies `retainGraph`, as in PyTorch: the new graph refers to the old one.
     public func backward(gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) {
-        check(ct_backward(handle, gradient?.handle, retainGraph ? 1 : 0, createGraph ? 1 : 0))
+        check(ct_backward(handle, gradient?.handle, retainGraph || createGraph ? 1 : 0, createGraph ? 1 : 0))
     }
 
     /// The accumulated gradient, or nil when none has been computed.
@@ -25,32 +26,41 @@ extension Tensor {
             let g = wrap(ct_grad(handle))
             return g.isDefined ? g : nil
         }
-        set { check(ct_set_grad(handle, newValue?.handle)) }
+        set {
+            // libtorch would attach the gradient to its shared undefined-tensor singleton.
+            guard isDefined else { _ = fail("cannot set the gradient of an undefined tensor"); return }
+            check(ct_set_grad(handle, newValue?.handle))
+        }
     }
 
     /// Drops the accumulated gradient (as PyTorch's `zero_grad(set_to_none=True)`).
-    public func zeroGrad() { check(ct_zero_grad(handle)) }
+    public func zeroGrad() {
+        guard isDefined else { _ = fail("cannot clear the gradient of an undefined tensor"); return }
+        check(ct_zero_grad(handle))
+    }
 }
 
 /// Gradients of `outputs` with respect to `inputs` without touching `.grad`.
-/// An input that does not influence the outputs gets nil.
+/// An input that does not influence the outputs gets nil. `createGraph` (for gradient
+/// penalties and other higher-order terms) implies `retainGraph`, as in PyTorch.
 public func gradients(of outputs: [Tensor], withRespectTo inputs: [Tensor], gradOutputs: [Tensor]? = nil,
                       retainGraph: Bool = false, createGraph: Bool = false) -> [Tensor?] {
     let outs: [CTTensor?] = outputs.map { $0.handle }
     let ins: [CTTensor?] = inputs.map { $0.handle }
     let gouts: [CTTensor?]? = gradOutputs?.map { $0.handle }
     var result = [CTTensor?](repeating: nil, count: inputs.count)
+    let retain: Int32 = retainGraph || createGraph ? 1 : 0
     let status: Int32 = withExtendedLifetime((outputs, inputs, gradOutputs)) {
         outs.withUnsafeBufferPointer { o in
             ins.withUnsafeBufferPointer { i in
                 if let gouts {
                     return gouts.withUnsafeBufferPointer { g in
                         ct_autograd_grad(o.baseAddress, Int32(o.count), g.baseAddress, i.baseAddress, Int32(i.count),
-                                         retainGraph ? 1 : 0, createGraph ? 1 : 0, 1, &result)
+                                         retain, createGraph ? 1 : 0, 1, &result)
                     }
                 }
                 return ct_autograd_grad(o.baseAddress, Int32(o.count), nil, i.baseAddress, Int32(i.count),
-                                        retainGraph ? 1 : 0, createGraph ? 1 : 0, 1, &result)
+                                        retain, createGraph ? 1 : 0, 1, &result)
             }
         }
     }

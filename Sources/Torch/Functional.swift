@@ -87,6 +87,7 @@ extension Tensor {
     /// Nearest-neighbour resize by `scale` (as `F.interpolate(scale_factor=...)`).
     public func upsampleNearest(scale: Double) -> Tensor {
         let s = shape
+        guard s.count == 4 else { return fail("upsampleNearest(scale:) expects NCHW input, got shape \(s)") }
         let size = Size2(Int((Double(s[2]) * scale).rounded(.down)), Int((Double(s[3]) * scale).rounded(.down)))
         return with2(size) { wrap(ct_upsample_nearest2d(handle, $0, scale, scale)) }
     }
@@ -95,6 +96,7 @@ extension Tensor {
     }
     public func upsampleBilinear(scale: Double, alignCorners: Bool = false) -> Tensor {
         let s = shape
+        guard s.count == 4 else { return fail("upsampleBilinear(scale:) expects NCHW input, got shape \(s)") }
         let size = Size2(Int((Double(s[2]) * scale).rounded(.down)), Int((Double(s[3]) * scale).rounded(.down)))
         return with2(size) { wrap(ct_upsample_bilinear2d(handle, $0, alignCorners ? 1 : 0, scale, scale)) }
     }

@@ -32,7 +32,12 @@ public final class Tensor: @unchecked Sendable {
     }
     public func size(_ dim: Int) -> Int {
         let s = shape
-        return s[dim < 0 ? dim + s.count : dim]
+        let d = dim < 0 ? dim + s.count : dim
+        guard s.indices.contains(d) else {
+            _ = fail("dimension \(dim) is out of range for a tensor of rank \(s.count)")
+            return 0
+        }
+        return s[d]
     }
     public var count: Int { Int(ct_numel(handle)) }
     public var dtype: DType { DType(rawValue: ct_dtype(handle)) ?? .float32 }

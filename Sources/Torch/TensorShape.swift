@@ -14,6 +14,9 @@ extension Tensor {
         if s.isEmpty { return reshape([1]) }
         let a = startDim < 0 ? startDim + s.count : startDim
         let b = endDim < 0 ? endDim + s.count : endDim
+        guard 0 <= a, a <= b, b < s.count else {
+            return fail("flatten(startDim: \(startDim), endDim: \(endDim)) is out of range for a tensor of rank \(s.count)")
+        }
         let merged = s[a...b].reduce(1, *)
         return reshape(Array(s[..<a]) + [merged] + Array(s[(b + 1)...]))
     }

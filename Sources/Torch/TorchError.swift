@@ -12,6 +12,7 @@ public struct TorchError: Error, CustomStringConvertible, Equatable, Sendable {
 /// Outside such a scope a failing op stops the program with libtorch's message (like an
 /// out-of-range array index). Inside it, the first failure is recorded, later ops on the
 /// resulting undefined tensors are no-ops, and the message is thrown when `body` returns.
+/// Scopes nest: a failure is thrown by the innermost scope it happens in.
 public func withTorchErrors<T>(_ body: () throws -> T) throws -> T {
     ct_capture_begin()
     let result: T

@@ -227,6 +227,26 @@ int ct_cuda_available(void);
 int ct_cuda_device_count(void);
 int ct_mkldnn_available(void);
 
+// ---- images (OpenCV) ----------------------------------------------------------------
+// Decodes PNG, JPEG, WebP, BMP, TIFF, ... from memory into float32 HWC in [0, 1] with 1 (grey),
+// 3 (RGB) or 4 (RGBA) channels; *bit_depth receives 8 or 16.
+CTTensor ct_image_decode(const void *data, size_t nbytes, int *bit_depth);
+// Encodes uint8 HWC (1, 3 RGB or 4 RGBA channels; int32 for 16-bit samples) in the format named by ext (".png", ".jpg",
+// ".webp", ".bmp", ".tif"); quality applies to JPEG and WebP. *out is malloc'd: free with ct_free_buffer.
+int ct_image_encode(CTTensor hwc_u8, const char *ext, int quality, uint8_t **out, size_t *nbytes);
+void ct_free_buffer(void *p);
+// interpolation: 0 nearest, 1 bilinear, 2 bicubic, 3 area (OpenCV's codes). float32 HWC in and out.
+CTTensor ct_image_resize(CTTensor hwc_f32, int width, int height, int interpolation);
+// float32 HWC Gaussian blur with the kernel size OpenCV derives from sigma.
+CTTensor ct_gaussian_blur(CTTensor hwc_f32, double sigma);
+// Canny edges of uint8 HW; returns uint8 HW with 0 / 255.
+CTTensor ct_canny(CTTensor hw_u8, double low, double high, int aperture, int l2_gradient);
+// Zhang-Suen thinning of a uint8 HW binary image (non-zero = foreground); returns 0 / 255.
+CTTensor ct_thinning(CTTensor hw_u8);
+// Connected components of non-zero pixels; returns int32 labels (HW) and, in *stats, int32
+// (count x 5): left, top, width, height, area per label (label 0 is the background).
+CTTensor ct_connected_components(CTTensor hw_u8, int connectivity, CTTensor *stats);
+
 #ifdef __cplusplus
 }
 #endif
