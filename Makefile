@@ -4,7 +4,7 @@ SWIFT ?= swift
 PYTHON ?= /usr/bin/python3
 BIN_RELEASE = .build/release/sketch2real
 
-.PHONY: bootstrap build release test demo bench info fixtures clean
+.PHONY: bootstrap build release test demo bench info fixtures fetch-photos clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -32,10 +32,15 @@ info: release
 bench: release
 	@$(BIN_RELEASE) bench ops
 
+# Real landscape photos from Debian packages → an aligned HED-sketch dataset in .cache/datasets.
+fetch-photos: release
+	@scripts/fetch-photos
+
 # Regenerates the committed PyTorch reference fixtures.
 fixtures: bootstrap
 	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_op_fixtures.py
 	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_nn_fixtures.py
+	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_hed_fixture.py
 
 clean:
 	rm -rf .build

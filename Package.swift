@@ -8,7 +8,7 @@ import PackageDescription
 let env = Context.environment
 let libtorch = env["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
 
-var shimFlags: [String] = ["-w"]
+var shimFlags: [String] = ["-w", "-I/usr/include/opencv4"]
 var shimLinkFlags: [String] = []
 if let root = libtorch {
     shimFlags += ["-I\(root)/include", "-I\(root)/include/torch/csrc/api/include"]
@@ -22,7 +22,7 @@ if env["LIBTORCH_CXX11_ABI"] == "0" {
 
 let package = Package(
     name: "Sketch2Real",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "NN", targets: ["NN"]),
@@ -40,6 +40,10 @@ let package = Package(
                 .linkedLibrary("torch"),
                 .linkedLibrary("torch_cpu"),
                 .linkedLibrary("c10"),
+                .linkedLibrary("opencv_core"),
+                .linkedLibrary("opencv_imgcodecs"),
+                .linkedLibrary("opencv_imgproc"),
+                .linkedLibrary("opencv_ximgproc"),
                 .linkedLibrary("stdc++"),
                 .unsafeFlags(shimLinkFlags),
             ]
@@ -56,7 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Torch"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "Sketch2RealTests", dependencies: ["Sketch2Real"]),
+        .testTarget(name: "Sketch2RealTests", dependencies: ["Sketch2Real"], resources: [.copy("Fixtures")]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -58,6 +58,13 @@ int64_t reduction(int r) {
   }
 }
 
+// Integral tensors need integral scalars: libtorch refuses a floating alpha or scalar for them.
+at::Scalar scalar_for(const at::Tensor &t, double v) {
+  if (t.defined() && (at::isIntegralType(t.scalar_type(), /*includeBool=*/false)) && v == static_cast<double>(static_cast<int64_t>(v)))
+    return at::Scalar(static_cast<int64_t>(v));
+  return at::Scalar(v);
+}
+
 char *dup(const std::string &s) {
   char *p = static_cast<char *>(std::malloc(s.size() + 1));
   if (p) std::memcpy(p, s.c_str(), s.size() + 1);
@@ -229,17 +236,17 @@ CTTensor ct_pad_replicate(CTTensor t, const int64_t *pad, int npad) {
 }
 
 // ---- element-wise -------------------------------------------------------------
-CTTensor ct_add(CTTensor a, CTTensor b, double alpha) { CT_TENSOR(at::add(a->t, b->t, alpha)) }
-CTTensor ct_sub(CTTensor a, CTTensor b, double alpha) { CT_TENSOR(at::sub(a->t, b->t, alpha)) }
+CTTensor ct_add(CTTensor a, CTTensor b, double alpha) { CT_TENSOR(at::add(a->t, b->t, scalar_for(a->t, alpha))) }
+CTTensor ct_sub(CTTensor a, CTTensor b, double alpha) { CT_TENSOR(at::sub(a->t, b->t, scalar_for(a->t, alpha))) }
 CTTensor ct_mul(CTTensor a, CTTensor b) { CT_TENSOR(at::mul(a->t, b->t)) }
 CTTensor ct_div(CTTensor a, CTTensor b) { CT_TENSOR(at::div(a->t, b->t)) }
 CTTensor ct_pow(CTTensor a, CTTensor b) { CT_TENSOR(at::pow(a->t, b->t)) }
 CTTensor ct_maximum(CTTensor a, CTTensor b) { CT_TENSOR(at::maximum(a->t, b->t)) }
 CTTensor ct_minimum(CTTensor a, CTTensor b) { CT_TENSOR(at::minimum(a->t, b->t)) }
-CTTensor ct_add_scalar(CTTensor a, double s) { CT_TENSOR(at::add(a->t, s)) }
-CTTensor ct_mul_scalar(CTTensor a, double s) { CT_TENSOR(at::mul(a->t, s)) }
+CTTensor ct_add_scalar(CTTensor a, double s) { CT_TENSOR(at::add(a->t, scalar_for(a->t, s))) }
+CTTensor ct_mul_scalar(CTTensor a, double s) { CT_TENSOR(at::mul(a->t, scalar_for(a->t, s))) }
 CTTensor ct_div_scalar(CTTensor a, double s) { CT_TENSOR(at::div(a->t, s)) }
-CTTensor ct_rsub_scalar(CTTensor a, double s) { CT_TENSOR(at::rsub(a->t, s)) }
+CTTensor ct_rsub_scalar(CTTensor a, double s) { CT_TENSOR(at::rsub(a->t, scalar_for(a->t, s))) }
 CTTensor ct_rdiv_scalar(CTTensor a, double s) { CT_TENSOR(at::reciprocal(a->t) * s) }
 CTTensor ct_pow_scalar(CTTensor a, double s) { CT_TENSOR(at::pow(a->t, s)) }
 CTTensor ct_eq(CTTensor a, CTTensor b) { CT_TENSOR(at::eq(a->t, b->t)) }
@@ -372,10 +379,10 @@ CTTensor ct_bce_with_logits(CTTensor x, CTTensor y, CTTensor weight, CTTensor po
 }
 
 // ---- in-place -------------------------------------------------------------------
-int ct_add_(CTTensor t, CTTensor other, double alpha) { CT_STATUS(t->t.add_(other->t, alpha)) }
+int ct_add_(CTTensor t, CTTensor other, double alpha) { CT_STATUS(t->t.add_(other->t, scalar_for(t->t, alpha))) }
 int ct_mul_(CTTensor t, CTTensor other) { CT_STATUS(t->t.mul_(other->t)) }
-int ct_add_scalar_(CTTensor t, double s) { CT_STATUS(t->t.add_(s)) }
-int ct_mul_scalar_(CTTensor t, double s) { CT_STATUS(t->t.mul_(s)) }
+int ct_add_scalar_(CTTensor t, double s) { CT_STATUS(t->t.add_(scalar_for(t->t, s))) }
+int ct_mul_scalar_(CTTensor t, double s) { CT_STATUS(t->t.mul_(scalar_for(t->t, s))) }
 int ct_addcmul_(CTTensor t, CTTensor a, CTTensor b, double value) { CT_STATUS(t->t.addcmul_(a->t, b->t, value)) }
 int ct_addcdiv_(CTTensor t, CTTensor a, CTTensor b, double value) { CT_STATUS(t->t.addcdiv_(a->t, b->t, value)) }
 int ct_copy_(CTTensor dst, CTTensor src) { CT_STATUS(dst->t.copy_(src->t)) }

@@ -169,9 +169,10 @@ public struct Checkpoint {
         }
         // Check every network before changing any, so a mismatch leaves the model untouched.
         for (name, module) in targets { try Self.checkCompatible(module, networks[name]!, network: name) }
-        for (name, module) in targets { try module.loadStateDict(networks[name]!) }
+        // Optimisers and schedulers can still refuse their state, so they go before the networks.
         for (name, o) in targetOptimizers { try o.loadState(optimizers[name]!) }
         for (name, s) in targetSchedulers { try s.load(schedulers[name]!) }
+        for (name, module) in targets { try module.loadStateDict(networks[name]!) }
         if restoreRNG, let rngState { try Torch.setRNGState(rngState) }
     }
 

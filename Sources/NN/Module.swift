@@ -8,6 +8,11 @@ public class TensorSlot: @unchecked Sendable {
     /// The state-dict name; nil means "the property's name".
     public var key: String?
     public let isBuffer: Bool
+    /// Set for a tensor re-registered under a new name (spectral norm's `weight_orig`).
+    /// PyTorch deletes and re-adds such a parameter, which moves it after the module's
+    /// other parameters in `state_dict()` and `parameters()`; ordering it last keeps
+    /// names and optimiser-state indices in PyTorch's order.
+    var reregistered = false
 
     init(tensor: Tensor?, key: String?, isBuffer: Bool) {
         self.tensor = tensor
@@ -124,6 +129,7 @@ open class Module {
                 }
             }
         }
+        result.slots = result.slots.filter { !$0.1.reregistered } + result.slots.filter { $0.1.reregistered }
         return result
     }
 

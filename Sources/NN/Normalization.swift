@@ -7,6 +7,8 @@ public final class InstanceNorm2d: Module, UnaryLayer {
     @OptionalParameter public var bias: Tensor? = nil
     @OptionalBuffer(key: "running_mean") public var runningMean: Tensor? = nil
     @OptionalBuffer(key: "running_var") public var runningVar: Tensor? = nil
+    /// Never incremented (PyTorch's instance norm leaves it at 0), but part of the state dict.
+    @OptionalBuffer(key: "num_batches_tracked") public var numBatchesTracked: Tensor? = nil
     public let numFeatures: Int
     public let eps: Double, momentum: Double
     public let trackRunningStats: Bool
@@ -22,6 +24,7 @@ public final class InstanceNorm2d: Module, UnaryLayer {
         bias = affine ? Tensor.zeros([numFeatures]) : nil
         runningMean = trackRunningStats ? Tensor.zeros([numFeatures]) : nil
         runningVar = trackRunningStats ? Tensor.ones([numFeatures]) : nil
+        numBatchesTracked = trackRunningStats ? Tensor.zeros([], dtype: .int64) : nil
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -54,6 +57,8 @@ public final class BatchNorm2d: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        // libtorch refuses to add a floating-point scalar (all the shim passes) to an int64
+        // tensor in place; counting in float64 is exact up to 2^53 batches.
         if isTraining, let n = numBatchesTracked { n.addInPlace(1) }
         let useBatchStats = isTraining || runningMean == nil
         return x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,

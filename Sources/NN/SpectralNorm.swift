@@ -33,6 +33,7 @@ extension SpectrallyNormalizable {
         let h = w.size(0)
         let width = w.count / h
         weightSlot.key = "weight_orig"
+        weightSlot.reregistered = true
         withNoGrad {
             spectralUSlot.tensor = normalizeVector(Tensor.randn([h], dtype: w.dtype, device: w.device), eps: settings.eps)
             spectralVSlot.tensor = normalizeVector(Tensor.randn([width], dtype: w.dtype, device: w.device), eps: settings.eps)

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed against the PyTorch peer on this machine.",
-        subcommands: [OpsBench.self]
+        subcommands: [OpsBench.self, LoaderBench.self]
     )
 }
 
@@ -92,4 +92,40 @@ struct OpsBench: ParsableCommand {
     }
 
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+}
+
+struct LoaderBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loader",
+        abstract: "Decoded + augmented images per second from a dataset's training split."
+    )
+
+    @Option(help: "Dataset folder.")
+    var data: String
+
+    @Option(help: "Crop size (load size is crop + 30, as pix2pix's 286 → 256).")
+    var size = 256
+
+    @Option(help: "Loader worker threads.")
+    var workers = 2
+
+    @Option(help: "Batch size.")
+    var batchSize = 1
+
+    @Option(help: "Epochs to read.")
+    var epochs = 1
+
+    func run() throws {
+        let options = DatasetOptions(preprocess: PreprocessOptions(mode: .resizeAndCrop, loadSize: size + size * 30 / 256, cropSize: size))
+        let dataset = try PairedDataset(root: data, split: "train", options: options)
+        let loader = try DataLoader(dataset: dataset, batchSize: batchSize, seed: 0, workers: workers)
+        let start = Date()
+        var images = 0
+        for epoch in 0 ..< epochs {
+            let batches = loader.batches(epoch: epoch)
+            while let b = try batches.next() { images += b.input.size(0) }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        print(String(format: "%d pairs of %d² in %.2f s: %.1f pairs/s (%d workers)", images, size, seconds, Double(images) / seconds, workers))
+    }
 }

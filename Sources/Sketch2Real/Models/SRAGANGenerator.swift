@@ -1,0 +1,108 @@
+import NN
+import Torch
+
+/// How the decoder doubles the resolution.
+public enum UpsamplingKind: String, Sendable, Codable, CaseIterable {
+    /// Transposed 3×3 convolution, stride 2, output padding 1 (pix2pix's ResNet decoder).
+    case transposed
+    /// Nearest-neighbour ×2, then a 3×3 convolution: avoids checkerboard artefacts.
+    case resizeConv
+}
+
+/// Configuration of the SRAGAN generator; saved inside checkpoints and exported models.
+public struct SRAGANConfig: Sendable, Codable, Equatable {
+    public var inputChannels = 1
+    public var outputChannels = 3
+    public var ngf = 64
+    public var blocks = 9
+    /// Attention in every k-th residual block: 1 = every block, 0 = none.
+    public var attentionEvery = 2
+    public var attentionReduction = 16
+    public var norm: NormKind = .instance
+    public var upsampling: UpsamplingKind = .transposed
+    /// `tanh(decoder(x) + proj(x))` with a 1×1 projection of the input; off: `tanh(decoder(x))`.
+    public var globalShortcut = true
+    public var dropout = false
+    /// Channels of a latent code tiled and concatenated to the input (LSRAGAN); 0 for none.
+    public var latentChannels = 0
+
+    public init() {}
+
+    /// The generator reduces resolution by this factor; input sides must be multiples of it.
+    public var stride: Int { 4 }
+
+    public func validate() throws {
+        guard [1, 3].contains(inputChannels), [1, 3].contains(outputChannels) else {
+            throw ModelError("image channels must be 1 or 3 (input \(inputChannels), output \(outputChannels))")
+        }
+        guard ngf >= 1, blocks >= 0, attentionEvery >= 0, attentionReduction >= 1, latentChannels >= 0 else {
+            throw ModelError("ngf must be positive and block, attention and latent counts non-negative")
+        }
+    }
+
+    /// Whether residual block `i` (from 0) has attention.
+    public func hasAttention(block i: Int) -> Bool { attentionEvery > 0 && (i + 1) % attentionEvery == 0 }
+}
+
+/// A problem with a model's configuration or files.
+public struct ModelError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// SRAGAN's generator: encoder (7×7 conv, two stride-2 convs), residual blocks with sparse
+/// CBAM attention, decoder (two ×2 upsamplings, 7×7 conv) and a global input → output shortcut.
+///
+/// State-dict names: `encoder.*`, `blocks.<i>.conv_block.*`, `blocks.<i>.attention.*`,
+/// `decoder.*`, `shortcut.*` (see reference/sragan.py).
+public final class SRAGANGenerator: Module {
+    public let config: SRAGANConfig
+    public let encoder: Sequential
+    public let blocks: [AttentionResidualBlock]
+    public let decoder: Sequential
+    public let shortcut: Conv2d?
+
+    public init(_ config: SRAGANConfig) throws {
+        try config.validate()
+        self.config = config
+        let ngf = config.ngf, norm = config.norm, bias = norm.convolutionsNeedBias
+        let inC = config.inputChannels + config.latentChannels
+        encoder = Sequential(
+            ReflectionPad2d(3), Conv2d(inC, ngf, kernelSize: 7, bias: bias), norm.layer(ngf), ReLU(),
+            Conv2d(ngf, ngf * 2, kernelSize: 3, stride: 2, padding: 1, bias: bias), norm.layer(ngf * 2), ReLU(),
+            Conv2d(ngf * 2, ngf * 4, kernelSize: 3, stride: 2, padding: 1, bias: bias), norm.layer(ngf * 4), ReLU())
+        blocks = (0 ..< config.blocks).map {
+            AttentionResidualBlock(channels: ngf * 4, norm: norm, dropout: config.dropout,
+                                   attention: config.hasAttention(block: $0), reduction: config.attentionReduction)
+        }
+        var up: [any UnaryLayer] = []
+        for (from, to) in [(ngf * 4, ngf * 2), (ngf * 2, ngf)] {
+            switch config.upsampling {
+            case .transposed:
+                up.append(ConvTranspose2d(from, to, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1, bias: bias))
+            case .resizeConv:
+                up += [Upsample(scale: 2), Conv2d(from, to, kernelSize: 3, padding: 1, bias: bias)]
+            }
+            up += [norm.layer(to), ReLU()]
+        }
+        up += [ReflectionPad2d(3), Conv2d(ngf, config.outputChannels, kernelSize: 7)]
+        decoder = Sequential(up)
+        shortcut = config.globalShortcut ? Conv2d(config.inputChannels, config.outputChannels, kernelSize: 1) : nil
+        super.init()
+    }
+
+    /// N×C×H×W sketches in [-1, 1] → images in [-1, 1]; `z` (N×latent) is tiled over the image.
+    public func callAsFunction(_ x: Tensor, z: Tensor? = nil) -> Tensor {
+        var input = x
+        if config.latentChannels > 0 {
+            precondition(z != nil, "this generator takes a latent code")
+            let tiled = z!.unsqueezed(2).unsqueezed(3).expand([x.size(0), config.latentChannels, x.size(2), x.size(3)])
+            input = Tensor.cat([x, tiled], dim: 1)
+        }
+        var h = encoder(input)
+        for b in blocks { h = b(h) }
+        let out = decoder(h)
+        return (shortcut.map { out + $0(x) } ?? out).tanh()
+    }
+}

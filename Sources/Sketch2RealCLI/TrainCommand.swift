@@ -1,0 +1,223 @@
+import ArgumentParser
+import Foundation
+import Sketch2Real
+import NN
+import Torch
+
+extension ModelKind: ExpressibleByArgument {}
+extension GANMode: ExpressibleByArgument {}
+extension NormKind: ExpressibleByArgument {}
+extension UpsamplingKind: ExpressibleByArgument {}
+extension Pix2PixArchitecture: ExpressibleByArgument {}
+extension Direction: ExpressibleByArgument {}
+extension PreprocessMode: ExpressibleByArgument {}
+extension InitScheme: ExpressibleByArgument {}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a sketch → image model on a paired dataset.",
+        discussion: """
+        Writes runs/NAME/: config.json, log.jsonl (losses and learning rate), checkpoints/latest.safetensors \
+        (every epoch; numbered ones every --save-every epochs), samples/ (sketch | output | target grids) and \
+        val/ (validation grids each epoch). Ctrl-C saves a checkpoint and exits; --resume continues exactly \
+        where a run stopped, with the configuration saved in it.
+        """
+    )
+
+    @Option(help: "Model: sragan or pix2pix.")
+    var model: ModelKind = .sragan
+
+    @Option(help: "Dataset folder (aligned root/train, or paired A/B folders).")
+    var data: String
+
+    @Option(help: "Run name; files go to <runs>/<name>.")
+    var name: String
+
+    @Option(help: "Folder that holds runs.")
+    var runs = "runs"
+
+    @Flag(help: "Continue the run's latest checkpoint (its saved configuration is used).")
+    var resume = false
+
+    @Option(help: "Image side after preprocessing (a multiple of the generator's stride).")
+    var size = 256
+
+    @Option(help: "Load size before the random crop (default: size × 286/256).")
+    var loadSize: Int?
+
+    @Option(help: "Preprocessing: resizeAndCrop, crop, scaleWidth or none.")
+    var preprocess: PreprocessMode = .resizeAndCrop
+
+    @Flag(help: "Do not flip images horizontally at random.")
+    var noFlip = false
+
+    @Option(help: "AtoB (sketch on the left) or BtoA.")
+    var direction: Direction = .AtoB
+
+    @Option(help: "Sketch channels: 1 or 3.")
+    var inputChannels = 1
+
+    @Option(help: "Image channels: 1 or 3.")
+    var outputChannels = 3
+
+    @Option(help: "Epochs at the initial learning rate.")
+    var epochs = 100
+
+    @Option(help: "Epochs of linear decay to zero after those.")
+    var epochsDecay = 100
+
+    @Option(help: "Stop after this many steps in total (0: run the whole schedule).")
+    var maxSteps = 0
+
+    @Option(help: "Batch size.")
+    var batchSize = 1
+
+    @Option(help: "Adam learning rate.")
+    var lr = 2e-4
+
+    @Option(help: "Adam β1.")
+    var beta1 = 0.5
+
+    @Option(help: "Adversarial loss: vanilla, lsgan or hinge.")
+    var gan: GANMode = .vanilla
+
+    @Option(name: .customLong("lambda-l1"), help: "Weight of the L1 loss.")
+    var lambdaL1 = 100.0
+
+    @Option(help: "Weight of the perceptual (VGG) loss; default 10 for sragan, 0 for pix2pix.")
+    var lambdaPerceptual: Double?
+
+    @Option(help: "Weight of discriminator feature matching.")
+    var lambdaFeatureMatching = 0.0
+
+    @Option(help: "torchvision VGG19 weights (safetensors) for the perceptual loss instead of the HED VGG16.")
+    var vgg19Weights: String?
+
+    @Option(help: "Generator width (filters in the first layer).")
+    var ngf = 64
+
+    @Option(help: "Discriminator width.")
+    var ndf = 64
+
+    @Option(help: "SRAGAN residual blocks (default 9 at 256 px, 6 below).")
+    var blocks: Int?
+
+    @Option(help: "SRAGAN: attention in every k-th residual block (1 dense, 0 none).")
+    var attentionEvery = 2
+
+    @Option(help: "SRAGAN decoder: transposed or resizeConv.")
+    var upsampling: UpsamplingKind = .transposed
+
+    @Flag(help: "SRAGAN: leave out the global input → output shortcut.")
+    var noShortcut = false
+
+    @Option(help: "pix2pix generator: unet256, unet128, resnet9 or resnet6 (default by size).")
+    var generator: Pix2PixArchitecture?
+
+    @Option(help: "Normalisation in G and D: instance, batch or none (default: instance for sragan, batch for pix2pix).")
+    var norm: NormKind?
+
+    @Option(help: "Discriminator scales (multi-scale PatchGAN).")
+    var discriminatorScales = 1
+
+    @Option(help: "Discriminator layers (3 gives the 70×70 PatchGAN).")
+    var discriminatorLayers = 3
+
+    @Flag(help: "Spectral normalisation in the discriminator.")
+    var spectralNorm = false
+
+    @Option(help: "Weight initialisation: normal, xavier or kaiming.")
+    var initType: InitScheme = .normal
+
+    @Option(help: "Random seed (weights, data order, augmentation).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Numbered checkpoint every N epochs.")
+    var saveEvery = 5
+
+    @Option(help: "Also refresh the latest checkpoint every N steps (0: only at epoch ends).")
+    var checkpointEverySteps = 0
+
+    @Option(help: "Sample grid every N steps.")
+    var sampleEvery = 200
+
+    @Option(help: "Log line every N steps.")
+    var logEvery = 10
+
+    @Option(help: "Data loader threads.")
+    var workers = 2
+
+    @Option(help: "Unreadable training images: fail or skip.")
+    var onBadFile: BadFilePolicy = .fail
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func makeConfig() throws -> TrainingConfig {
+        var c = TrainingConfig.defaults(for: model, size: size)
+        c.data.direction = direction
+        c.data.inputChannels = inputChannels
+        c.data.outputChannels = outputChannels
+        c.data.preprocess = PreprocessOptions(mode: preprocess, loadSize: loadSize ?? (size + size * 30 / 256), cropSize: size,
+                                              flip: !noFlip, multiple: model == .sragan ? 4 : 1)
+        c.epochs = epochs
+        c.epochsDecay = epochsDecay
+        c.maxSteps = maxSteps
+        c.batchSize = batchSize
+        c.learningRate = lr
+        c.beta1 = beta1
+        c.gan = gan
+        c.lambdaL1 = lambdaL1
+        if let lambdaPerceptual { c.lambdaPerceptual = lambdaPerceptual }
+        c.lambdaFeatureMatching = lambdaFeatureMatching
+        c.vgg19Weights = vgg19Weights
+        c.sragan.ngf = ngf
+        c.pix2pix.ngf = ngf
+        c.discriminator.ndf = ndf
+        if let blocks { c.sragan.blocks = blocks }
+        c.sragan.attentionEvery = attentionEvery
+        c.sragan.upsampling = upsampling
+        c.sragan.globalShortcut = !noShortcut
+        if let generator { c.pix2pix.architecture = generator }
+        c.data.preprocess.multiple = c.generatorStride
+        if let norm {
+            c.sragan.norm = norm
+            c.pix2pix.norm = norm
+            c.discriminator.norm = norm
+        }
+        c.discriminator.scales = discriminatorScales
+        c.discriminator.layers = discriminatorLayers
+        c.discriminator.spectralNorm = spectralNorm
+        c.initScheme = initType
+        c.seed = seed
+        c.saveEveryEpochs = saveEvery
+        c.checkpointEverySteps = checkpointEverySteps
+        c.sampleEverySteps = sampleEvery
+        c.logEverySteps = max(1, logEvery)
+        c.loaderWorkers = workers
+        c.onBadFile = onBadFile
+        c.syncChannels()
+        return c
+    }
+
+    func validate() throws {
+        guard !name.isEmpty, !name.contains("/") else { throw ValidationError("--name must be a plain folder name, got '\(name)'.") }
+        if !resume {
+            do { try makeConfig().validate() } catch let e as ModelError { throw ValidationError(e.message + ".") } catch let e as DatasetError { throw ValidationError(e.message + ".") }
+        }
+    }
+
+    func run() throws {
+        runtime.apply()
+        StopSignal.install()
+        let trainer = try PairedTrainer(config: try makeConfig(), dataRoot: data, runFolder: runs + "/" + name, resume: resume,
+                                        maxSteps: resume && maxSteps > 0 ? maxSteps : nil)
+        let outcome = try trainer.train(progress: ProgressReporter(every: max(1, logEvery)))
+        let skipped = trainer.loader.skipped
+        if !skipped.isEmpty {
+            print("skipped \(skipped.count) unreadable training file(s):")
+            for s in skipped.prefix(20) { print("  \(s)") }
+        }
+        if outcome == .interrupted { throw ExitCode(130) }
+    }
+}

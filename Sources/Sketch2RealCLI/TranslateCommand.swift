@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Sketch2Real
+import Torch
+
+struct TranslateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "translate",
+        abstract: "Turn sketches into images with a trained model.",
+        discussion: """
+        INPUT is any mix of image files and folders. Any size works: the sketch is padded to the \
+        network's multiple and the result cropped back. Grey, colour and RGBA sketches are accepted. \
+        A file that cannot be read is reported and the others are still translated; the exit status \
+        is then 1.
+        """
+    )
+
+    @Option(help: "An exported model (.safetensors), a checkpoint, or a run folder.")
+    var model: String
+
+    @Argument(help: "Sketch files or folders.")
+    var inputs: [String]
+
+    @Option(help: "Output folder.")
+    var out: String
+
+    @Option(help: "Output format: png or jpg.")
+    var format = "png"
+
+    @Option(help: "Sketches per batch (same-sized sketches are batched together).")
+    var batchSize = 4
+
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        guard ["png", "jpg"].contains(format) else { throw ValidationError("--format must be png or jpg, got '\(format)'.") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+    }
+
+    func run() throws {
+        runtime.apply()
+        let (generator, _) = try GeneratorFile.load(model)
+        let files = try DatasetLayout.inputs(inputs)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let translator = Translator(generator: generator)
+        var failures: [String] = []
+        var written = 0
+        let start = Date()
+        for file in files {
+            do {
+                let sketch = try Image.load(path: file)
+                let result = try translator.translate(sketch)
+                let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+                let target = out + "/" + stem + "." + format
+                try result.save(path: target)
+                written += 1
+                print("\(file) → \(target)")
+            } catch {
+                failures.append("\(error)")
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            }
+        }
+        print(String(format: "translated %d of %d sketches in %.2f s", written, files.count, Date().timeIntervalSince(start)))
+        if !failures.isEmpty {
+            print("\(failures.count) failed:")
+            for f in failures { print("  \(f)") }
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a run's generator as one safetensors file with its configuration in the metadata.",
+        discussion: "reference/ holds PyTorch definitions that load the exported file."
+    )
+
+    @Argument(help: "A run folder or checkpoint.")
+    var source: String
+
+    @Option(help: "Output .safetensors file.")
+    var out: String
+
+    @Flag(help: "Store weights as float16 (half the size).")
+    var half = false
+
+    func run() throws {
+        let (generator, config) = try GeneratorFile.load(source)
+        try GeneratorFile.export(generator, config: config, to: out, half: half)
+        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        print(String(format: "wrote %@ (%@ generator, %d parameters, %.1f MB)", out, config.model.rawValue, generator.parameterCount, Double(size) / 1e6))
+    }
+}

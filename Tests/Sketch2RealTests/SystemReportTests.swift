@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+@testable import Sketch2Real
+
+final class SystemReportTests: XCTestCase {
+    func testFindsOpenBLASBehindTheAlternativesLink() {
+        let maps = """
+        7f00-7f01 r-xp 00000000 fd:00 1 /usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0
+        7f02-7f03 r-xp 00000000 fd:00 2 /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
+        7f04-7f05 r-xp 00000000 fd:00 3 /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so
+        """
+        let blas = SystemReport.blasLibrary(maps: maps)
+        XCTAssertEqual(blas.kind, .openblas)
+        XCTAssertFalse(blas.isSlow)
+    }
+
+    func testReferenceBLASIsFlaggedSlow() {
+        let maps = "7f02-7f03 r-xp 00000000 fd:00 2 /usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0\n"
+        let blas = SystemReport.blasLibrary(maps: maps)
+        XCTAssertEqual(blas.kind, .reference)
+        XCTAssertTrue(blas.isSlow)
+        let lines = SystemReport(libtorchVersion: "1.13.0", threads: 1, interopThreads: 1, cpuModel: "x", cpuFeatures: [],
+                                 libtorchCPUCapability: "AVX2", devices: ["cpu"], blas: blas, mkldnn: true)
+            .lines(matmulGFLOPS: nil)
+        XCTAssertTrue(lines.last!.hasPrefix("warning: libtorch is not using an optimised BLAS"))
+    }
+
+    func testCPUFeatureParsing() {
+        let info = "processor\t: 0\nmodel name\t: Test CPU @ 2GHz\nflags\t\t: fpu sse4_2 avx avx2 fma\n"
+        XCTAssertEqual(SystemReport.cpuModel(cpuinfo: info), "Test CPU @ 2GHz")
+        XCTAssertEqual(SystemReport.cpuFeatures(cpuinfo: info), ["sse4_2", "avx", "avx2", "fma"])
+        XCTAssertEqual(SystemReport.cpuCapability(config: "  - CPU capability usage: AVX2\n"), "AVX2")
+    }
+
+    /// This process links the real libtorch: the report must see it, its BLAS and a plausible speed.
+    func testLiveReport() {
+        let report = SystemReport.collect()
+        XCTAssertTrue(report.libtorchVersion.hasPrefix("1.") || report.libtorchVersion.hasPrefix("2."), report.libtorchVersion)
+        XCTAssertGreaterThanOrEqual(report.threads, 1)
+        XCTAssertEqual(report.devices.first, "cpu")
+        XCTAssertFalse(report.blas.isSlow, "libtorch runs on \(report.blas.path); run scripts/bootstrap to install OpenBLAS")
+        let gflops = SystemReport.matmulGFLOPS(size: 256, seconds: 0.2)
+        XCTAssertGreaterThan(gflops, 1, "a 256² float32 matmul ran at \(gflops) GFLOP/s")
+    }
+
+    func testConvolutionFLOPCount() {
+        let c = ConvolutionBenchmark.Case(name: "t", batch: 2, inChannels: 3, outChannels: 4, size: 10, kernel: 3, stride: 1, padding: 1)
+        XCTAssertEqual(c.outputSize, 10)
+        XCTAssertEqual(c.forwardBackwardFLOPs, 3 * 2 * Double(2 * 4 * 10 * 10 * 3 * 9))
+        let r = ConvolutionBenchmark.run(c, rounds: 1, iterations: 1)
+        XCTAssertGreaterThan(r.gflops, 0)
+    }
+}

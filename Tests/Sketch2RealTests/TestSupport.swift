@@ -1,0 +1,42 @@
+import Foundation
+import Torch
+import XCTest
+@testable import Sketch2Real
+
+/// A fresh temporary folder, removed when the test ends.
+func makeTemporaryFolder(_ test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) -> String {
+    let path = NSTemporaryDirectory() + "s2r-test-" + UUID().uuidString
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    return path
+}
+
+/// A deterministic test picture: smooth gradients with a distinct value per position.
+func gradientImage(width: Int, height: Int, channels: Int = 3, phase: Float = 0) -> Image {
+    var values = [Float](repeating: 0, count: width * height * channels)
+    for y in 0 ..< height {
+        for x in 0 ..< width {
+            for c in 0 ..< channels {
+                let v = (Float(x) / Float(max(1, width - 1)) * Float(c + 1) + Float(y) / Float(max(1, height - 1)) + phase)
+                values[(y * width + x) * channels + c] = v.truncatingRemainder(dividingBy: 1)
+            }
+        }
+    }
+    return Image(pixels: Tensor(values, shape: [height, width, channels]))
+}
+
+func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Double {
+    (a.to(.float64) - b.to(.float64)).abs().max().item()
+}
+
+/// Writes a pix2pix-style aligned dataset: split/NNN.png holding A | B, where B = A's colours inverted.
+func writeAlignedDataset(root: String, counts: [String: Int], size: Int = 32) throws {
+    for (split, n) in counts {
+        try FileManager.default.createDirectory(atPath: "\(root)/\(split)", withIntermediateDirectories: true)
+        for i in 0 ..< n {
+            let a = gradientImage(width: size, height: size, phase: Float(i) * 0.1)
+            let b = Image(pixels: 1.0 - a.pixels)
+            try ImageGrid.joinedHorizontally([a, b]).save(path: "\(root)/\(split)/\(String(format: "%03d", i)).png")
+        }
+    }
+}
