@@ -39,7 +39,9 @@ struct DatasetSynth: ParsableCommand {
     var overwrite = false
 
     @Option(help: "Worker threads (default: one per processor).")
-    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    var jobs: Int?
+
+    var workers: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: ArgumentHelp("Also save a picture of the first four scenes, sketch and every palette.", valueName: "png-file"))
     var contactSheet: String?
@@ -48,7 +50,7 @@ struct DatasetSynth: ParsableCommand {
         do {
             let split = try SyntheticDataset.Split(parsing: split)
             return SyntheticDataset.Options(count: count, modes: modes, size: size, seed: seed, split: split,
-                                            outputFolder: outputFolder, overwrite: overwrite, jobs: jobs)
+                                            outputFolder: outputFolder, overwrite: overwrite, jobs: workers)
         } catch {
             throw ValidationError(Self.message(error))
         }
@@ -81,7 +83,7 @@ struct DatasetSynth: ParsableCommand {
     func run() throws {
         let options = try options()
         let palettes = SyntheticPalette.first(modes).map(\.name).joined(separator: ", ")
-        print("writing \(count) images of \(size)×\(size) (\(options.scenes) scenes × \(modes) palettes: \(palettes)) to \(outputFolder) with \(jobs) jobs")
+        print("writing \(count) images of \(size)×\(size) (\(options.scenes) scenes × \(modes) palettes: \(palettes)) to \(outputFolder) with \(workers) jobs")
         let interactive = isatty(STDOUT_FILENO) != 0
         let reporter = ProgressReporter(interactive: interactive)
         let summary = try SyntheticDataset.write(options) { reporter.report($0) }

@@ -3,26 +3,8 @@ import XCTest
 
 /// Runs the built `sketch2real` program as a user would.
 final class CommandLineTests: XCTestCase {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
     func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let binary = Self.repositoryRoot.appendingPathComponent(".build/debug/sketch2real")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            XCTFail("\(binary.path) is missing: build with `swift build` first")
-            return (-1, "", "")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try runProgram(arguments)
     }
 
     func testInfoReportsRuntime() throws {

@@ -40,3 +40,31 @@ func writeAlignedDataset(root: String, counts: [String: Int], size: Int = 32) th
         }
     }
 }
+
+/// The repository's root folder, found from this file's location.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+/// Runs the built `sketch2real` program; returns its exit status and what it printed.
+func runProgram(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    let binary = repositoryRoot.appendingPathComponent(".build/debug/sketch2real")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+        XCTFail("\(binary.path) is missing: build with `swift build` first")
+        return (-1, "", "")
+    }
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes concurrently so a chatty program cannot fill one and block.
+    nonisolated(unsafe) var errorData = Data()
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) { errorData = err.fileHandleForReading.readDataToEndOfFile() }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+}

@@ -1,0 +1,125 @@
+import Foundation
+import NN
+import Torch
+import XCTest
+@testable import Sketch2Real
+
+final class TrainingTests: XCTestCase {
+    /// Four fixed 64² pairs: a sketch-like grey input and a colourful target derived from it.
+    func tinyDataset(size: Int = 64, count: Int = 4) throws -> String {
+        let root = makeTemporaryFolder(self)
+        try FileManager.default.createDirectory(atPath: root + "/train", withIntermediateDirectories: true)
+        for i in 0 ..< count {
+            let photo = gradientImage(width: size, height: size, phase: Float(i) * 0.23)
+            let sketch = photo.grayscale().rgb()
+            try ImageGrid.joinedHorizontally([sketch, photo]).save(path: "\(root)/train/\(i).png")
+        }
+        return root
+    }
+
+    func config(_ model: ModelKind, size: Int = 64) -> TrainingConfig {
+        var c = TrainingConfig.defaults(for: model, size: size)
+        c.data.preprocess = PreprocessOptions(mode: .none, cropSize: size, flip: false, multiple: 4)
+        c.sragan.ngf = 16
+        c.sragan.blocks = 2
+        c.sragan.attentionEvery = 1
+        c.pix2pix.architecture = .resnet6
+        c.pix2pix.ngf = 16
+        c.pix2pix.dropout = false
+        c.discriminator.ndf = 16
+        c.epochs = 1000
+        c.epochsDecay = 0
+        c.sampleEverySteps = 0
+        c.saveEveryEpochs = 0
+        c.logEverySteps = 50
+        c.loaderWorkers = 1
+        c.syncChannels()
+        return c
+    }
+
+    func meanL1(_ t: PairedTrainer) throws -> Double {
+        let ds = t.loader.dataset
+        t.generator.eval()
+        defer { t.generator.train() }
+        var total = 0.0
+        for i in 0 ..< ds.count {
+            let s = try ds.sample(i, draw: .init(x: 0, y: 0, flip: false))
+            let out = withNoGrad { t.generator.translate(s.input.unsqueezed(0)) }
+            total += out.squeezed(0).l1Loss(s.target!).item()
+        }
+        return total / Double(ds.count)
+    }
+
+    func overfit(_ model: ModelKind, steps: Int) throws -> (before: Double, after: Double) {
+        let data = try tinyDataset()
+        var c = config(model)
+        c.maxSteps = steps
+        let trainer = try PairedTrainer(config: c, dataRoot: data, runFolder: makeTemporaryFolder(self) + "/run", resume: false)
+        let before = try meanL1(trainer)
+        let outcome = try trainer.train(progress: ProgressReporter(every: 1000, isTerminal: false), shouldStop: { false })
+        XCTAssertEqual(outcome, .reachedMaxSteps)
+        let after = try meanL1(trainer)
+        print("\(model) overfit: L1 to target \(before) → \(after) after \(steps) steps")
+        return (before, after)
+    }
+
+    func testSRAGANOverfitsATinySet() throws {
+        let r = try overfit(.sragan, steps: 200)
+        XCTAssertLessThan(r.after, r.before * 0.4, "SRAGAN L1 \(r.before) → \(r.after)")
+    }
+
+    func testPix2PixOverfitsATinySet() throws {
+        let r = try overfit(.pix2pix, steps: 200)
+        XCTAssertLessThan(r.after, r.before * 0.4, "pix2pix L1 \(r.before) → \(r.after)")
+    }
+
+    func testRunFolderHoldsConfigLogSamplesAndValidation() throws {
+        let data = try tinyDataset(size: 32, count: 3)
+        try FileManager.default.createDirectory(atPath: data + "/val", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: data + "/train/0.png", toPath: data + "/val/0.png")
+        var c = config(.sragan, size: 32)
+        c.lambdaPerceptual = 0
+        c.epochs = 1
+        c.epochsDecay = 1
+        c.sampleEverySteps = 2
+        c.logEverySteps = 1
+        c.saveEveryEpochs = 1
+        let run = makeTemporaryFolder(self) + "/run"
+        let trainer = try PairedTrainer(config: c, dataRoot: data, runFolder: run, resume: false)
+        XCTAssertEqual(try trainer.train(progress: ProgressReporter(every: 100, isTerminal: false), shouldStop: { false }), .finished)
+        let folder = RunFolder(path: run)
+        XCTAssertEqual(try TrainingConfig.from(json: String(contentsOfFile: folder.configFile, encoding: .utf8)), trainer.config)
+        let log = try String(contentsOfFile: folder.logFile, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(log.count, 6 + 2, "one line per step plus one validation line per epoch")
+        let first = try JSONSerialization.jsonObject(with: Data(log[0].utf8)) as! [String: Any]
+        for key in ["step", "epoch", "lr", "G_GAN", "G_L1", "D", "steps_per_second"] { XCTAssertNotNil(first[key], key) }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.samples).sorted(), ["step_0000002.png", "step_0000004.png", "step_0000006.png"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.validation).sorted(), ["epoch_0001.png", "epoch_0002.png"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.epochCheckpoint(2)))
+        // The learning rate decays linearly in the second epoch (pix2pix's rule: 1 − 1/2).
+        let lrs = log.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["lr"] as? Double }
+        XCTAssertEqual(lrs.first, 2e-4)
+        XCTAssertEqual(lrs.last!, 1e-4, accuracy: 1e-12)
+        XCTAssertThrowsError(try PairedTrainer(config: c, dataRoot: data, runFolder: run, resume: false)) {
+            XCTAssertEqual("\($0)", "\(run) already holds a run: pass --resume to continue it, or choose another --name")
+        }
+    }
+
+    func testNonFiniteLossStopsAndKeepsTheLastCheckpoint() throws {
+        // Four pairs, so step 3 falls inside the first epoch (an epoch's end writes a checkpoint).
+        let data = try tinyDataset(size: 32, count: 4)
+        var c = config(.sragan, size: 32)
+        c.lambdaPerceptual = 0
+        c.maxSteps = 2
+        let run = makeTemporaryFolder(self) + "/run"
+        let trainer = try PairedTrainer(config: c, dataRoot: data, runFolder: run, resume: false)
+        _ = try trainer.train(progress: ProgressReporter(every: 100, isTerminal: false), shouldStop: { false })
+        let saved = try Data(contentsOf: URL(fileURLWithPath: RunFolder(path: run).latestCheckpoint))
+        let resumed = try PairedTrainer(config: c, dataRoot: data, runFolder: run, resume: true, maxSteps: 10)
+        withNoGrad { resumed.generator.parameters()[0].fillInPlace(.nan) }
+        XCTAssertThrowsError(try resumed.train(progress: ProgressReporter(every: 100, isTerminal: false), shouldStop: { false })) {
+            XCTAssertTrue("\($0)".hasPrefix("a loss became non-finite at step 3 ("), "\($0)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: RunFolder(path: run).latestCheckpoint)), saved, "the last good checkpoint is untouched")
+    }
+}
