@@ -6,7 +6,7 @@ struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
         abstract: "Build, check and synthesise paired sketch → image datasets.",
-        subcommands: [DatasetBuild.self, DatasetCheck.self, DatasetSynth.self]
+        subcommands: [DatasetBuild.self, DatasetCheck.self, DatasetSynth.self, DatasetPreview.self]
     )
 }
 
@@ -123,5 +123,50 @@ struct DatasetCheck: ParsableCommand {
             for line in DatasetChecker.lines(report) { print(line) }
         }
         if !report.isHealthy { throw ExitCode(1) }
+    }
+}
+
+struct DatasetPreview: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview",
+        abstract: "Write a contact sheet (input | target per row) of a dataset split as one PNG."
+    )
+
+    @Argument(help: "Dataset folder.")
+    var folder: String
+
+    @Option(help: "Split to show.")
+    var split = "train"
+
+    @Option(help: "Output PNG.")
+    var out: String
+
+    @Option(help: "Pairs to show (evenly spaced through the split).")
+    var count = 8
+
+    @Option(help: "Pairs per row.")
+    var columns = 2
+
+    @Option(help: "Shown size of each image.")
+    var size = 128
+
+    func validate() throws {
+        guard count >= 1, columns >= 1, size >= 16 else { throw ValidationError("--count and --columns must be positive and --size at least 16.") }
+    }
+
+    func run() throws {
+        let options = DatasetOptions(preprocess: PreprocessOptions(mode: .resizeAndCrop, loadSize: size, cropSize: size, flip: false, multiple: 1))
+        let dataset = try PairedDataset(root: folder, split: split, options: options)
+        let n = min(count, dataset.count)
+        var cells: [Image] = []
+        for k in 0 ..< n {
+            let s = try dataset.sample(k * dataset.count / n, draw: .init(x: 0, y: 0, flip: false))
+            cells.append(Image(tensor: s.input))
+            if let t = s.target { cells.append(Image(tensor: t)) }
+        }
+        let perRow = columns * (cells.count / n)
+        let rows = stride(from: 0, to: cells.count, by: perRow).map { Array(cells[$0 ..< min($0 + perRow, cells.count)]) }
+        try ImageGrid.make(rows).save(path: out)
+        print("wrote \(out): \(n) pairs from \(folder)/\(split)")
     }
 }

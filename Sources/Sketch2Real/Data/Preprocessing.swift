@@ -47,6 +47,12 @@ public struct PreprocessOptions: Sendable, Codable, Equatable {
     public struct Draw: Sendable, Equatable {
         public var x: Double, y: Double
         public var flip: Bool
+        /// `x`, `y` in [0, 1) place the crop from the left/top to the right/bottom.
+        public init(x: Double, y: Double, flip: Bool) {
+            self.x = x
+            self.y = y
+            self.flip = flip
+        }
     }
 
     public func draw<G: RandomNumberGenerator>(using g: inout G) -> Draw {

@@ -35,7 +35,7 @@ public struct Pix2PixConfig: Sendable, Codable, Equatable {
 }
 
 /// One level of pix2pix's U-Net: down-convolution, the inner levels, up-convolution, and the
-/// skip connection `cat(leakyReLU(x), model(x))` (not at the outermost level). Names `model.<i>.*`,
+/// skip connection `cat(x, model(x))` (not at the outermost level). Names `model.<i>.*`,
 /// nested as in pix2pix's `UnetSkipConnectionBlock`.
 public final class UNetBlock: Module, UnaryLayer {
     public let model: Sequential
@@ -64,11 +64,7 @@ public final class UNetBlock: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        if outermost { return model(x) }
-        // pix2pix's down LeakyReLU works in place on the block's input, so its skip connection
-        // carries the activated input, not the input; trained pix2pix weights depend on that.
-        let activated = model[0](x)
-        return Tensor.cat([activated, model.layers.dropFirst().reduce(activated) { $1($0) }], dim: 1)
+        outermost ? model(x) : Tensor.cat([x, model(x)], dim: 1)
     }
 }
 

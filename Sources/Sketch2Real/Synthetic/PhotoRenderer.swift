@@ -3,7 +3,7 @@ import Torch
 
 extension SyntheticScene {
     /// The scene as a photo in palette `palette` of the first `paletteCount` catalogue palettes:
-    /// RGB, `size`×`size`. The palette count only checks that the index is a mode of a data set
+    /// PaletteColor, `size`×`size`. The palette count only checks that the index is a mode of a data set
     /// with that many modes; palette i looks the same whatever the count.
     public func render(palette: Int, of paletteCount: Int, size: Int) -> Image {
         precondition((1 ... SyntheticPalette.catalogue.count).contains(paletteCount),
@@ -30,13 +30,13 @@ private func clamp01(_ x: Float) -> Float { min(max(x, 0), 1) }
 
 /// Where light, screen-blended: brightens without passing white.
 @inline(__always)
-private func screen(_ base: RGB, _ light: RGB, _ amount: Float) -> RGB {
-    RGB(1 - (1 - base.r) * (1 - light.r * amount), 1 - (1 - base.g) * (1 - light.g * amount),
+private func screen(_ base: PaletteColor, _ light: PaletteColor, _ amount: Float) -> PaletteColor {
+    PaletteColor(1 - (1 - base.r) * (1 - light.r * amount), 1 - (1 - base.g) * (1 - light.g * amount),
         1 - (1 - base.b) * (1 - light.b * amount))
 }
 
 extension SceneRaster {
-    /// RGB pixels, HWC, in [0, 1].
+    /// PaletteColor pixels, HWC, in [0, 1].
     func photo(_ palette: SyntheticPalette) -> [Float] {
         var canvas = [Float](repeating: 0, count: size * size * 3)
         canvas.withUnsafeMutableBufferPointer { buffer in
@@ -65,13 +65,13 @@ extension SceneRaster {
     var lightSide: Float { disc.x >= Float(size) / 2 ? 1 : -1 }
 
     @inline(__always)
-    func pixel(_ c: UnsafeMutablePointer<Float>, _ x: Int, _ y: Int) -> RGB {
+    func pixel(_ c: UnsafeMutablePointer<Float>, _ x: Int, _ y: Int) -> PaletteColor {
         let i = (y * size + x) * 3
-        return RGB(c[i], c[i + 1], c[i + 2])
+        return PaletteColor(c[i], c[i + 1], c[i + 2])
     }
 
     @inline(__always)
-    func blend(_ c: UnsafeMutablePointer<Float>, _ x: Int, _ y: Int, _ colour: RGB, _ alpha: Float) {
+    func blend(_ c: UnsafeMutablePointer<Float>, _ x: Int, _ y: Int, _ colour: PaletteColor, _ alpha: Float) {
         let i = (y * size + x) * 3
         c[i] += (colour.r - c[i]) * alpha
         c[i + 1] += (colour.g - c[i + 1]) * alpha
@@ -80,9 +80,9 @@ extension SceneRaster {
 
     func paintSky(_ c: UnsafeMutablePointer<Float>, _ index: Int, _ p: SyntheticPalette) {
         let s = Float(size)
-        let rows = (0 ..< size).map { y -> RGB in
+        let rows = (0 ..< size).map { y -> PaletteColor in
             let t = clamp01((Float(y) + 0.5) / horizonY)
-            return RGB.mix(p.skyTop, p.skyHorizon, pow(t, p.skyCurve))
+            return PaletteColor.mix(p.skyTop, p.skyHorizon, pow(t, p.skyCurve))
         }
         let wide = 2 * 0.22 * 0.22 * s * s, tight = 2 * (2.5 * disc.radius) * (2.5 * disc.radius)
         forEachPixel(layer: index) { x, y, _ in
@@ -100,7 +100,7 @@ extension SceneRaster {
                 for x in max(0, x0 - 1) ... min(size - 1, x0 + 1) {
                     let dx = Float(x) + 0.5 - sx, dy = Float(y) + 0.5 - sy
                     let w = exp(-(dx * dx + dy * dy) / (2 * sigma * sigma)) * p.stars * Float(star.brightness)
-                    blend(c, x, y, screen(pixel(c, x, y), RGB(1, 1, 0.95), w), 1)
+                    blend(c, x, y, screen(pixel(c, x, y), PaletteColor(1, 1, 0.95), w), 1)
                 }
             }
         }
@@ -112,7 +112,7 @@ extension SceneRaster {
             let alpha = clamp01(0.5 - d)
             guard alpha > 0 else { return }
             let nx = (Float(x) + 0.5 - disc.x) / disc.radius, ny = (Float(y) + 0.5 - disc.y) / disc.radius
-            var colour: RGB
+            var colour: PaletteColor
             if p.isMoon {
                 let maria = Float(ValueNoise.fractal(seed, Double(nx * 1.6), Double(ny * 1.6), octaves: 2))
                 colour = p.disc * (0.84 + 0.12 * maria - 0.06 * (nx * nx + ny * ny))
@@ -135,7 +135,7 @@ extension SceneRaster {
             let nx = (px - q.x) / q.radius, ny = (py - q.y) / q.radius
             let lit = clamp01(0.55 - 0.45 * ny + 0.2 * nx * side)
             let height = clamp01((cloud.base - py) / max(cloud.base - cloud.top, 1))
-            blend(c, x, y, RGB.mix(p.cloudShadow, p.cloudLight, 0.65 * lit + 0.35 * height), alpha)
+            blend(c, x, y, PaletteColor.mix(p.cloudShadow, p.cloudLight, 0.65 * lit + 0.35 * height), alpha)
         }
     }
 
@@ -146,7 +146,7 @@ extension SceneRaster {
         let haze = p.hazeAmount * pow(1 - depth, 1.3)
         let footDepth = 0.5 * amplitude + 0.02
         let mountain = ridge.kind == .mountain
-        let rock = RGB.mix(p.rockFar, p.rockNear, depth), grass = RGB.mix(p.grassFar, p.grassNear, depth)
+        let rock = PaletteColor.mix(p.rockFar, p.rockNear, depth), grass = PaletteColor.mix(p.grassFar, p.grassNear, depth)
         let seed = ridge.noiseSeed &+ 1000
         forEachPixel(layer: index) { x, y, d in
             let alpha = clamp01(0.5 - d)
@@ -154,7 +154,7 @@ extension SceneRaster {
             let u = (Float(x) + 0.5) / s, v = (Float(y) + 0.5) / s
             let below = max(0, v - columns.y[x] / s)
             let face = max(-1, min(1, columns.slope[x] * side))
-            var colour: RGB
+            var colour: PaletteColor
             if mountain {
                 // Light on a flank: the broad slope of the ridge above sets which way the
                 // flank faces, fading with the distance below the crest, and a rough relief
@@ -168,16 +168,16 @@ extension SceneRaster {
                 let shade = 1 + p.light * 1.3 * lit + 0.08 * n
                 let altitude = (base - v) / amplitude
                 let snow = smoothstep(p.snowLine - 0.12, p.snowLine + 0.12, altitude + 0.35 * n)
-                colour = RGB.mix(rock * shade, p.snow * (1 + p.light * 0.6 * lit), snow)
+                colour = PaletteColor.mix(rock * shade, p.snow * (1 + p.light * 0.6 * lit), snow)
             } else {
                 let patches = Float(ValueNoise.fractal(seed, Double(u * 5), Double(v * 12), octaves: 2))
                 let fine = Float(ValueNoise.noise(seed &+ 7, Double(u * 90), Double(v * 140)))
                 let lit = face * exp(-below / 0.04)
                 let shade = 1 + p.light * 0.8 * lit + 0.06 * fine - 0.12 * clamp01(below / 0.25)
-                colour = RGB.mix(grass, p.grassPatch, 0.7 * smoothstep(0, 0.6, patches)) * shade
+                colour = PaletteColor.mix(grass, p.grassPatch, 0.7 * smoothstep(0, 0.6, patches)) * shade
             }
             let foot = clamp01(below / footDepth)
-            colour = RGB.mix(colour, p.haze, clamp01(haze + p.mist * foot * (1 - 0.7 * depth)))
+            colour = PaletteColor.mix(colour, p.haze, clamp01(haze + p.mist * foot * (1 - 0.7 * depth)))
             blend(c, x, y, colour, alpha)
         }
     }
@@ -195,7 +195,7 @@ extension SceneRaster {
             let px = Float(x) + 0.5, py = Float(y) + 0.5
             let shape = Self.treeDistance(tree, px, py)
             let sunward: Float = (px - tree.x) * side > 0 ? 1 : -1
-            var colour: RGB
+            var colour: PaletteColor
             if shape.trunk {
                 colour = p.trunk * (1 + p.light * 0.5 * sunward)
             } else if tree.kind == .conifer {
@@ -203,7 +203,7 @@ extension SceneRaster {
                 let rel = clamp01((py - tier.top) / (tier.bottom - tier.top))
                 let soft = tanhf((px - tree.x) * side / max(0.15 * tree.width, 0.5))
                 colour = p.conifer * (tone * (1 + p.light * 0.9 * soft) * (1.1 - 0.35 * rel))
-                colour = RGB.mix(colour, p.snow * (1 + 0.3 * p.light * soft), p.treeSnow * smoothstep(0.55, 0.1, rel))
+                colour = PaletteColor.mix(colour, p.snow * (1 + 0.3 * p.light * soft), p.treeSnow * smoothstep(0.55, 0.1, rel))
             } else {
                 let lobe = tree.lobes[shape.part]
                 let nx = (px - lobe.x) / lobe.radius, ny = (py - lobe.y) / lobe.radius
@@ -211,9 +211,9 @@ extension SceneRaster {
                 let leaves = Float(ValueNoise.noise(seed, Double((px - tree.x) / tree.width * 7),
                                                     Double((py - tree.baseY) / tree.width * 7)))
                 colour = crown * (tone * (1 + p.light * 1.2 * lit) * (0.92 + 0.16 * leaves))
-                colour = RGB.mix(colour, p.snow, p.treeSnow * smoothstep(0.2, 0.7, -ny + 0.3 * leaves))
+                colour = PaletteColor.mix(colour, p.snow, p.treeSnow * smoothstep(0.2, 0.7, -ny + 0.3 * leaves))
             }
-            blend(c, x, y, RGB.mix(colour, p.haze, haze), alpha)
+            blend(c, x, y, PaletteColor.mix(colour, p.haze, haze), alpha)
         }
     }
 
@@ -235,15 +235,15 @@ extension SceneRaster {
             // Bilinear sample of the mirrored point.
             let sx = min(max(px + ripple - 0.5, 0), s - 1.001), sy = min(max(2 * horizonY - py - 0.5, 0), s - 1.001)
             let x0 = Int(sx), y0 = Int(sy), fx = sx - Float(x0), fy = sy - Float(y0)
-            var reflected = RGB(0, 0, 0)
+            var reflected = PaletteColor(0, 0, 0)
             for (yy, wy) in [(y0, 1 - fy), (y0 + 1, fy)] {
                 for (xx, wx) in [(x0, 1 - fx), (x0 + 1, fx)] {
                     let i = (yy * n + xx) * 3
-                    reflected = reflected + RGB(above[i], above[i + 1], above[i + 2]) * (wx * wy)
+                    reflected = reflected + PaletteColor(above[i], above[i + 1], above[i + 2]) * (wx * wy)
                 }
             }
             let strength = p.reflectivity * (1 - 0.4 * t)
-            var colour = RGB.mix(p.water * (0.9 + 0.2 * (1 - t)), reflected * 0.9, strength)
+            var colour = PaletteColor.mix(p.water * (0.9 + 0.2 * (1 - t)), reflected * 0.9, strength)
             let streak = Float(ValueNoise.noise(seed &+ 3, u * 5, v * 0.7))
             let gx = (px - disc.x) / glintWidth
             let glint = p.glowStrength * 0.8 * exp(-gx * gx) * smoothstep(0.2, 0.8, streak)

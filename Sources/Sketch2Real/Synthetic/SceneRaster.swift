@@ -24,7 +24,6 @@ struct SceneRaster {
     struct TreeShape {
         let kind: SyntheticScene.Tree.Kind
         let x, baseY, height, width: Float
-        let tiers: Int
         let variant: Float
         let trunkTop, trunkHalfWidth: Float
         /// Conifer tiers as (top, bottom, half-width at the bottom), bottom tier first.
@@ -104,7 +103,7 @@ struct SceneRaster {
                 let narrowing = 1 - 0.5 * Float(k) / Float(max(t.tiers - 1, 1))
                 return (bottom - tierHeight, bottom, w / 2 * narrowing)
             }
-            return TreeShape(kind: .conifer, x: x, baseY: base, height: h, width: w, tiers: t.tiers,
+            return TreeShape(kind: .conifer, x: x, baseY: base, height: h, width: w,
                              variant: Float(t.variant), trunkTop: base - 0.22 * h, trunkHalfWidth: max(0.07 * w, 0.3),
                              tierBoxes: tiers, lobes: [])
         case .deciduous:
@@ -115,7 +114,7 @@ struct SceneRaster {
                 (x + 0.26 * w, base - 0.52 * h, 0.27 * w),
                 (x + lean, base - h + 0.32 * w, 0.32 * w),
             ]
-            return TreeShape(kind: .deciduous, x: x, baseY: base, height: h, width: w, tiers: 0,
+            return TreeShape(kind: .deciduous, x: x, baseY: base, height: h, width: w,
                              variant: Float(t.variant), trunkTop: base - 0.5 * h, trunkHalfWidth: max(0.06 * w, 0.3),
                              tierBoxes: [], lobes: lobes)
         }

@@ -43,6 +43,13 @@ public enum SyntheticDataset {
         public var imagesPerSecond: Double { seconds > 0 ? Double(written) / seconds : 0 }
     }
 
+    /// Writes `count` images: `count / modes` scenes in each of the first `modes` palettes.
+    @discardableResult
+    public static func write(count: Int, modes: Int, size: Int, outputFolder: String, seed: UInt64 = 0,
+                             split: Split = .standard) throws -> Summary {
+        try write(Options(count: count, modes: modes, size: size, seed: seed, split: split, outputFolder: outputFolder))
+    }
+
     /// Writes the data set; `progress` is called (from worker threads, one call at a time) after
     /// each scene. Returns the summary written to `dataset.json`.
     @discardableResult
@@ -81,10 +88,9 @@ public enum SyntheticDataset {
                     state.fail(error)
                     return
                 }
-                let written = state.finished(images: modes)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                if let progress {
-                    state.serialised { progress(Progress(written: written, total: entries.count, seconds: seconds)) }
+                state.finished(images: modes) { written in
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    progress?(Progress(written: written, total: entries.count, seconds: seconds))
                 }
             }
         }
@@ -132,7 +138,6 @@ public enum SyntheticDataset {
 /// Work queue and bookkeeping shared by the writer's threads.
 private final class WriteState: @unchecked Sendable {
     private let lock = NSLock()
-    private let reportLock = NSLock()
     private var next = 0
     private let scenes: Int
     private var written = 0
@@ -149,18 +154,16 @@ private final class WriteState: @unchecked Sendable {
         }
     }
 
-    func finished(images: Int) -> Int {
+    /// Counts the images and reports the new total while still holding the lock, so that
+    /// reports arrive one at a time and never go backwards.
+    func finished(images: Int, report: (Int) -> Void) {
         lock.withLock {
             written += images
-            return written
+            report(written)
         }
     }
 
     func fail(_ e: Error) {
         lock.withLock { if error == nil { error = e } }
-    }
-
-    func serialised(_ body: () -> Void) {
-        reportLock.withLock(body)
     }
 }

@@ -16,7 +16,7 @@ public struct SyntheticScene: Sendable {
     let stars: [Star]
     /// A slight per-scene colour cast so that renderings of one palette are not all identical in
     /// tone; small enough that palettes stay far apart.
-    let tint: RGB
+    let tint: PaletteColor
 
     public var hasLake: Bool { lake }
     public var treeCount: Int { ridges.reduce(0) { $0 + $1.trees.count } }
@@ -213,7 +213,7 @@ public struct SyntheticScene: Sendable {
             stars.append(Star(x: rng.unit(), y: rng.uniform(0, horizon), brightness: rng.uniform(0.25, 1)))
         }
         self.stars = stars
-        tint = RGB(Float(rng.uniform(0.96, 1.04)), Float(rng.uniform(0.97, 1.03)), Float(rng.uniform(0.96, 1.04)))
+        tint = PaletteColor(Float(rng.uniform(0.96, 1.04)), Float(rng.uniform(0.97, 1.03)), Float(rng.uniform(0.96, 1.04)))
     }
 
     /// Trees gathered around a few centres, the way woods grow.

@@ -9,27 +9,36 @@ enum ValueNoise {
         return Double(h >> 11) * 0x1.0p-52 - 1
     }
 
+    /// The seed of lattice row j: 2-D lattice values are 1-D lattice values of per-row seeds.
     @inline(__always)
-    static func lattice(_ seed: UInt64, _ i: Int, _ j: Int) -> Double {
-        lattice(seed ^ SplitMix64.mix(UInt64(bitPattern: Int64(j)) &+ 0x632B_E59B_D9B4_E019), i)
+    static func rowSeed(_ seed: UInt64, _ j: Int) -> UInt64 {
+        seed ^ SplitMix64.mix(UInt64(bitPattern: Int64(j)) &+ 0x632B_E59B_D9B4_E019)
     }
 
     @inline(__always)
     static func fade(_ t: Double) -> Double { t * t * t * (t * (t * 6 - 15) + 10) }
 
+    /// ⌊x⌋ without a libm call: this sits in the innermost pixel loops.
+    @inline(__always)
+    static func floor(_ x: Double) -> Int {
+        let i = Int(x)
+        return Double(i) > x ? i - 1 : i
+    }
+
     /// One octave in 1-D, in [-1, 1].
     static func noise(_ seed: UInt64, _ x: Double) -> Double {
-        let xf = x.rounded(.down), i = Int(xf), t = fade(x - xf)
+        let i = floor(x), t = fade(x - Double(i))
         let a = lattice(seed, i), b = lattice(seed, i + 1)
         return a + (b - a) * t
     }
 
     /// One octave in 2-D, in [-1, 1].
     static func noise(_ seed: UInt64, _ x: Double, _ y: Double) -> Double {
-        let xf = x.rounded(.down), yf = y.rounded(.down)
-        let i = Int(xf), j = Int(yf), tx = fade(x - xf), ty = fade(y - yf)
-        let a = lattice(seed, i, j), b = lattice(seed, i + 1, j)
-        let c = lattice(seed, i, j + 1), d = lattice(seed, i + 1, j + 1)
+        let i = floor(x), j = floor(y)
+        let tx = fade(x - Double(i)), ty = fade(y - Double(j))
+        let row = rowSeed(seed, j), next = rowSeed(seed, j + 1)
+        let a = lattice(row, i), b = lattice(row, i + 1)
+        let c = lattice(next, i), d = lattice(next, i + 1)
         let top = a + (b - a) * tx, bottom = c + (d - c) * tx
         return top + (bottom - top) * ty
     }
