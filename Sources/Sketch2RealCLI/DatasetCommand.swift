@@ -89,13 +89,13 @@ struct DatasetBuild: ParsableCommand {
         let summary = try builder.build(photosFolder: photos, outputFolder: out) { done, total, name in
             let elapsed = Date().timeIntervalSince(start)
             let eta = elapsed / Double(done) * Double(total - done)
-            print(String(format: "[%d/%d] %@  (%.1f s, ETA %.0f s)", done, total, name, elapsed, eta))
+            say(String(format: "[%d/%d] %@  (%.1f s, ETA %.0f s)", done, total, name, elapsed, eta))
         }
         var perSplit: [String: Int] = [:]
         for e in summary.entries { perSplit[e.split, default: 0] += 1 }
-        print("wrote \(summary.entries.count) pairs to \(out): " + ["train", "val", "test"].map { "\($0) \(perSplit[$0] ?? 0)" }.joined(separator: ", "))
+        say("wrote \(summary.entries.count) pairs to \(out): " + ["train", "val", "test"].map { "\($0) \(perSplit[$0] ?? 0)" }.joined(separator: ", "))
         if !summary.skipped.isEmpty {
-            print("skipped \(summary.skipped.count) photo(s):")
+            say("skipped \(summary.skipped.count) photo(s):")
             for s in summary.skipped { print("  \(s)") }
         }
     }
@@ -118,7 +118,7 @@ struct DatasetCheck: ParsableCommand {
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            say(String(decoding: try enc.encode(report), as: UTF8.self))
         } else {
             for line in DatasetChecker.lines(report) { print(line) }
         }
@@ -167,6 +167,6 @@ struct DatasetPreview: ParsableCommand {
         let perRow = columns * (cells.count / n)
         let rows = stride(from: 0, to: cells.count, by: perRow).map { Array(cells[$0 ..< min($0 + perRow, cells.count)]) }
         try ImageGrid.make(rows).save(path: out)
-        print("wrote \(out): \(n) pairs from \(folder)/\(split)")
+        say("wrote \(out): \(n) pairs from \(folder)/\(split)")
     }
 }

@@ -93,12 +93,21 @@ public struct DatasetBuilder {
                 let split = splits[photoPath]!
                 var g = SplitMix64(options.seed, UInt64(truncatingIfNeeded: name.hashValueStable))
                 let stem = Self.safeStem(name)
+                var used = Set<[Int]>()
                 for c in 0 ..< options.cropsPerPhoto {
                     let scale = options.scales[c % options.scales.count]
                     let shorter = Swift.min(photo.width, photo.height)
                     let side = Swift.max(Swift.min(shorter, options.size), Int(Double(shorter) * scale))
-                    let x = Int.random(in: 0 ... (photo.width - side), using: &g)
-                    let y = Int.random(in: 0 ... (photo.height - side), using: &g)
+                    // A repeated crop box would write the same pair twice; draw again, and give up
+                    // on this crop when the photo leaves too few distinct positions.
+                    var box: [Int]?
+                    for _ in 0 ..< 10 {
+                        let candidate = [Int.random(in: 0 ... (photo.width - side), using: &g),
+                                         Int.random(in: 0 ... (photo.height - side), using: &g), side]
+                        if used.insert(candidate).inserted { box = candidate; break }
+                    }
+                    guard let box else { continue }
+                    let (x, y) = (box[0], box[1])
                     let crop = photo.cropped(x: x, y: y, width: side, height: side).resized(width: options.size, height: options.size)
                     let lines = try sketch(crop)
                     let pair = ImageGrid.joinedHorizontally([lines.rgb(), crop])
