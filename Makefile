@@ -42,6 +42,7 @@ fixtures: bootstrap
 	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_nn_fixtures.py
 	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_hed_fixture.py
 	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_model_fixtures.py
+	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_multimodal_fixtures.py
 
 clean:
 	rm -rf .build

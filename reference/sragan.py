@@ -16,6 +16,8 @@ import torch.nn.functional as F
 
 MODEL_KEY = "sketch2real.model"
 CONFIG_KEY = "sketch2real.config"
+ENCODER_KEY = "sketch2real.encoder"
+ENCODER_PREFIX = "E."
 
 # The Swift SRAGANConfig's fields and defaults, spelled as its Codable conformance writes them.
 SRAGAN_DEFAULTS = {
@@ -30,6 +32,7 @@ SRAGAN_DEFAULTS = {
     "globalShortcut": True,
     "dropout": False,
     "latentChannels": 0,
+    "latentAtEveryStage": False,
 }
 
 # The Swift DiscriminatorConfig's fields and defaults.
@@ -45,11 +48,14 @@ DISCRIMINATOR_DEFAULTS = {
 
 
 def norm_layer(kind, channels):
-    """"instance": no affine parameters and no running statistics (pix2pix's setting)."""
+    """"instance": no affine parameters and no running statistics (pix2pix's setting);
+    "layer": one group over channels and pixels with per-channel affine parameters."""
     if kind == "instance":
         return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
     if kind == "batch":
         return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
     if kind == "none":
         return nn.Identity()
     raise ValueError(f"unknown norm {kind!r}")
@@ -126,6 +132,11 @@ class AttentionResidualBlock(nn.Module):
         return x + residual
 
 
+def with_tiled_code(h, z):
+    """cat(h, z tiled over h's height and width) on the channel axis."""
+    return torch.cat([h, z[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])], dim=1)
+
+
 def has_attention(config, block):
     every = config["attentionEvery"]
     return every > 0 and (block + 1) % every == 0
@@ -135,7 +146,8 @@ class SRAGANGenerator(nn.Module):
     """Encoder → residual blocks with sparse CBAM attention → decoder, plus
     `tanh(decoder(...) + shortcut(x))` with a 1×1 input projection when `globalShortcut` is on.
     With `latentChannels` > 0, `forward(x, z)` tiles z (N×latent) over the image and
-    concatenates it to the sketch before the encoder (the shortcut sees the sketch only)."""
+    concatenates it to the sketch before the encoder (the shortcut sees the sketch only); with
+    `latentAtEveryStage` also to the inputs of the second and third encoder convolutions."""
 
     def __init__(self, config=None):
         super().__init__()
@@ -144,10 +156,12 @@ class SRAGANGenerator(nn.Module):
         ngf, norm = c["ngf"], c["norm"]
         bias = conv_bias(norm)
         in_c = c["inputChannels"] + c["latentChannels"]
+        stage_z = c["latentChannels"] if c["latentAtEveryStage"] else 0
         self.encoder = nn.Sequential(
             nn.ReflectionPad2d(3), nn.Conv2d(in_c, ngf, 7, bias=bias), norm_layer(norm, ngf), nn.ReLU(),
-            nn.Conv2d(ngf, ngf * 2, 3, stride=2, padding=1, bias=bias), norm_layer(norm, ngf * 2), nn.ReLU(),
-            nn.Conv2d(ngf * 2, ngf * 4, 3, stride=2, padding=1, bias=bias), norm_layer(norm, ngf * 4), nn.ReLU())
+            nn.Conv2d(ngf + stage_z, ngf * 2, 3, stride=2, padding=1, bias=bias), norm_layer(norm, ngf * 2), nn.ReLU(),
+            nn.Conv2d(ngf * 2 + stage_z, ngf * 4, 3, stride=2, padding=1, bias=bias), norm_layer(norm, ngf * 4),
+            nn.ReLU())
         self.blocks = nn.ModuleList([
             AttentionResidualBlock(ngf * 4, norm, c["dropout"], has_attention(c, i), c["attentionReduction"])
             for i in range(c["blocks"])])
@@ -165,14 +179,18 @@ class SRAGANGenerator(nn.Module):
         self.shortcut = nn.Conv2d(c["inputChannels"], c["outputChannels"], 1) if c["globalShortcut"] else None
 
     def forward(self, x, z=None):
-        h = x
         latent = self.config["latentChannels"]
         if latent > 0:
             if z is None:
                 raise ValueError("this generator takes a latent code z of shape (N, %d)" % latent)
-            tiled = z[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
-            h = torch.cat([x, tiled], dim=1)
-        h = self.encoder(h)
+            h = with_tiled_code(x, z)
+            for i, layer in enumerate(self.encoder):
+                # Index 1 is the first convolution, which sees the code through the input already.
+                if self.config["latentAtEveryStage"] and i > 1 and isinstance(layer, nn.Conv2d):
+                    h = with_tiled_code(h, z)
+                h = layer(h)
+        else:
+            h = self.encoder(x)
         for block in self.blocks:
             h = block(h)
         out = self.decoder(h)
@@ -237,8 +255,9 @@ class MultiScaleDiscriminator(nn.Module):
 
 
 def build_generator(kind, config):
-    """The PyTorch module for an exported model's kind ("sragan" or "pix2pix") and configuration."""
-    if kind == "sragan":
+    """The PyTorch module for an exported model's kind ("sragan", "pix2pix", "lsragan",
+    "bicyclegan" or "msgan") and configuration."""
+    if kind in ("sragan", "lsragan"):
         return SRAGANGenerator(config)
     if kind == "pix2pix":
         if __package__:
@@ -246,6 +265,12 @@ def build_generator(kind, config):
         else:
             from pix2pix import Pix2PixGenerator
         return Pix2PixGenerator(config)
+    if kind in ("bicyclegan", "msgan"):
+        if __package__:
+            from .multimodal import LatentUNetGenerator
+        else:
+            from multimodal import LatentUNetGenerator
+        return LatentUNetGenerator(config)
     raise ValueError(f"unknown model kind {kind!r}")
 
 
@@ -256,7 +281,8 @@ def load_generator(path, device="cpu"):
 
     with safe_open(path, framework="pt", device=str(device)) as f:
         metadata = f.metadata() or {}
-        state = {name: f.get_tensor(name) for name in f.keys()}
+        # Multimodal exports keep their encoder beside the generator, under "E." (see multimodal.py).
+        state = {name: f.get_tensor(name) for name in f.keys() if not name.startswith(ENCODER_PREFIX)}
     if CONFIG_KEY not in metadata:
         raise ValueError(f"{path}: no {CONFIG_KEY!r} in the metadata; not a Sketch2Real export")
     kind = metadata.get(MODEL_KEY, "sragan")

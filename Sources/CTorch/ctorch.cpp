@@ -323,6 +323,13 @@ CTTensor ct_argmin(CTTensor a, int64_t dim, int keepdim) { CT_TENSOR(at::argmin(
 CTTensor ct_matmul(CTTensor a, CTTensor b) { CT_TENSOR(at::matmul(a->t, b->t)) }
 CTTensor ct_mv(CTTensor a, CTTensor b) { CT_TENSOR(at::mv(a->t, b->t)) }
 CTTensor ct_dot(CTTensor a, CTTensor b) { CT_TENSOR(at::dot(a->t, b->t)) }
+CTTensor ct_linalg_eigh(CTTensor a, CTTensor *eigenvectors) {
+  CT_GUARD(nullptr, {
+    auto result = at::linalg_eigh(a->t, "L");
+    *eigenvectors = wrap(std::get<1>(result));
+    return wrap(std::get<0>(result));
+  })
+}
 
 // ---- neural-network functions ----------------------------------------------------
 CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,

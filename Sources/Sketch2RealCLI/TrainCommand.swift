@@ -22,10 +22,14 @@ struct TrainCommand: ParsableCommand {
         (every epoch; numbered ones every --save-every epochs), samples/ (sketch | output | target grids) and \
         val/ (validation grids each epoch). Ctrl-C saves a checkpoint and exits; --resume continues exactly \
         where a run stopped, with the configuration saved in it.
+
+        lsragan, bicyclegan and msgan map one sketch to many images through a latent code z; their grids \
+        show sketch | encoded | random codes | target. lsragan and bicyclegan split each batch between \
+        the encoded and the random path, so their batch size must be even (default 2).
         """
     )
 
-    @Option(help: "Model: sragan or pix2pix.")
+    @Option(help: "Model: sragan, pix2pix, lsragan, bicyclegan or msgan.")
     var model: ModelKind = .sragan
 
     @Option(help: "Dataset folder (aligned root/train, or paired A/B folders).")
@@ -70,8 +74,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many steps in total (0: run the whole schedule).")
     var maxSteps = 0
 
-    @Option(help: "Batch size.")
-    var batchSize = 1
+    @Option(help: "Batch size (default 1; 2 for lsragan and bicyclegan, which need an even one).")
+    var batchSize: Int?
 
     @Option(help: "Adam learning rate.")
     var lr = 2e-4
@@ -79,17 +83,56 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Adam β1.")
     var beta1 = 0.5
 
-    @Option(help: "Adversarial loss: vanilla, lsgan or hinge.")
-    var gan: GANMode = .vanilla
+    @Option(help: "Adversarial loss: vanilla, lsgan or hinge (default vanilla; lsgan for the multimodal models).")
+    var gan: GANMode?
 
-    @Option(name: .customLong("lambda-l1"), help: "Weight of the L1 loss.")
-    var lambdaL1 = 100.0
+    @Option(name: .customLong("lambda-l1"), help: "Weight of the L1 loss (default 100; 10 for the multimodal models).")
+    var lambdaL1: Double?
 
-    @Option(help: "Weight of the perceptual (VGG) loss; default 10 for sragan, 0 for pix2pix.")
+    @Option(help: "Weight of the perceptual (VGG) loss; default 10 for sragan, 1 for lsragan, 0 for the others.")
     var lambdaPerceptual: Double?
 
-    @Option(help: "Weight of discriminator feature matching.")
-    var lambdaFeatureMatching = 0.0
+    @Option(help: "Weight of discriminator feature matching (default 0; 1 for lsragan, part of its joint perceptual loss).")
+    var lambdaFeatureMatching: Double?
+
+    @Option(help: "Multimodal: length of the latent code z.")
+    var nz = 8
+
+    @Option(name: .customLong("lambda-kl"), help: "Multimodal: weight of KL(q(z|y) ‖ N(0, I)), summed over the batch (default 0.01).")
+    var lambdaKL: Double?
+
+    @Option(name: .customLong("lambda-z"), help: "Multimodal: weight of the latent regression |μ(E(G(x, z))) − z|₁, which updates G only (default 0.5).")
+    var lambdaZ: Double?
+
+    @Option(name: .customLong("lambda-gan"), help: "Multimodal: weight of the GAN loss on the encoded path's D (MSGAN: its only D).")
+    var lambdaGAN: Double?
+
+    @Option(name: .customLong("lambda-gan2"), help: "Multimodal: weight of the GAN loss on the random path's D2.")
+    var lambdaGAN2: Double?
+
+    @Option(name: .customLong("lambda-ms"), help: "Multimodal: weight of the mode-seeking term (default 1; 0 for bicyclegan).")
+    var lambdaMS: Double?
+
+    @Flag(inversion: .prefixedNo, help: "Multimodal: discriminators see (sketch, image) pairs rather than images alone (default: on, off for bicyclegan).")
+    var conditionalDiscriminator: Bool?
+
+    @Flag(help: "lsragan: concatenate z to the input of every encoder stage, not only to the sketch.")
+    var latentAtEveryStage = false
+
+    @Option(help: "Multimodal: width of the encoder E's first layer.")
+    var nef = 64
+
+    @Option(help: "Multimodal: residual blocks of the encoder E.")
+    var encoderBlocks = 4
+
+    @Option(help: "Multimodal: normalisation in the encoder E.")
+    var encoderNorm: NormKind = .instance
+
+    @Option(help: "bicyclegan, msgan: U-Net levels (default: 8 at 256 px, 7 at 128, 6 at 64).")
+    var unetLevels: Int?
+
+    @Option(help: "Multimodal: random codes per row of the sample and validation grids.")
+    var sampleCodes = 4
 
     @Option(help: "torchvision VGG19 weights (safetensors) for the perceptual loss instead of the HED VGG16.")
     var vgg19Weights: String?
@@ -115,11 +158,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "pix2pix generator: unet256, unet128, resnet9 or resnet6 (default by size).")
     var generator: Pix2PixArchitecture?
 
-    @Option(help: "Normalisation in G and D: instance, batch or none (default: instance for sragan, batch for pix2pix).")
+    @Option(help: "Normalisation in G and D: instance, batch, layer or none (default: instance; batch for pix2pix; lsragan: layer in G, which keeps the latent code).")
     var norm: NormKind?
 
-    @Option(help: "Discriminator scales (multi-scale PatchGAN).")
-    var discriminatorScales = 1
+    @Option(help: "Discriminator scales (multi-scale PatchGAN; default 1, 2 for bicyclegan and msgan).")
+    var discriminatorScales: Int?
 
     @Option(help: "Discriminator layers (3 gives the 70×70 PatchGAN).")
     var discriminatorLayers = 3
@@ -127,8 +170,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Spectral normalisation in the discriminator.")
     var spectralNorm = false
 
-    @Option(help: "Weight initialisation: normal, xavier or kaiming.")
-    var initType: InitScheme = .normal
+    @Option(help: "Weight initialisation: normal, xavier or kaiming (default normal; xavier for bicyclegan).")
+    var initType: InitScheme?
 
     @Option(help: "Random seed (weights, data order, augmentation).")
     var seed: UInt64 = 0
@@ -163,16 +206,30 @@ struct TrainCommand: ParsableCommand {
         c.epochs = epochs
         c.epochsDecay = epochsDecay
         c.maxSteps = maxSteps
-        c.batchSize = batchSize
+        if let batchSize { c.batchSize = batchSize }
         c.learningRate = lr
         c.beta1 = beta1
-        c.gan = gan
-        c.lambdaL1 = lambdaL1
+        if let gan { c.gan = gan }
+        if let lambdaL1 { c.lambdaL1 = lambdaL1 }
         if let lambdaPerceptual { c.lambdaPerceptual = lambdaPerceptual }
-        c.lambdaFeatureMatching = lambdaFeatureMatching
+        if let lambdaFeatureMatching { c.lambdaFeatureMatching = lambdaFeatureMatching }
         c.vgg19Weights = vgg19Weights
+        c.multimodal.nz = nz
+        if let lambdaKL { c.multimodal.lambdaKL = lambdaKL }
+        if let lambdaZ { c.multimodal.lambdaZ = lambdaZ }
+        if let lambdaGAN { c.multimodal.lambdaGAN = lambdaGAN }
+        if let lambdaGAN2 { c.multimodal.lambdaGAN2 = lambdaGAN2 }
+        if let lambdaMS { c.multimodal.lambdaMS = lambdaMS }
+        if let conditionalDiscriminator { c.multimodal.conditionalDiscriminator = conditionalDiscriminator }
+        c.multimodal.sampleCodes = sampleCodes
+        c.sragan.latentAtEveryStage = latentAtEveryStage
+        c.encoder.nef = nef
+        c.encoder.blocks = encoderBlocks
+        c.encoder.norm = encoderNorm
+        if let unetLevels { c.latentUNet.levels = unetLevels }
         c.sragan.ngf = ngf
         c.pix2pix.ngf = ngf
+        c.latentUNet.ngf = ngf
         c.discriminator.ndf = ndf
         if let blocks { c.sragan.blocks = blocks }
         c.sragan.attentionEvery = attentionEvery
@@ -183,12 +240,13 @@ struct TrainCommand: ParsableCommand {
         if let norm {
             c.sragan.norm = norm
             c.pix2pix.norm = norm
+            c.latentUNet.norm = norm
             c.discriminator.norm = norm
         }
-        c.discriminator.scales = discriminatorScales
+        if let discriminatorScales { c.discriminator.scales = discriminatorScales }
         c.discriminator.layers = discriminatorLayers
         c.discriminator.spectralNorm = spectralNorm
-        c.initScheme = initType
+        if let initType { c.initScheme = initType }
         c.seed = seed
         c.saveEveryEpochs = saveEvery
         c.checkpointEverySteps = checkpointEverySteps
@@ -210,14 +268,28 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         runtime.apply()
         StopSignal.install()
-        let trainer = try PairedTrainer(config: try makeConfig(), dataRoot: data, runFolder: runs + "/" + name, resume: resume,
-                                        maxSteps: resume && maxSteps > 0 ? maxSteps : nil)
-        let outcome = try trainer.train(progress: ProgressReporter(every: max(1, logEvery)))
-        let skipped = trainer.loader.skipped
+        let folder = runs + "/" + name
+        let limit = resume && maxSteps > 0 ? maxSteps : nil
+        let outcome: TrainingOutcome, loader: DataLoader
+        // On resume the saved configuration decides the model, whatever --model says.
+        if try resumedModel(folder)?.isMultimodal ?? model.isMultimodal {
+            let trainer = try MultimodalTrainer(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit)
+            (outcome, loader) = (try trainer.train(progress: ProgressReporter(every: max(1, logEvery))), trainer.loader)
+        } else {
+            let trainer = try PairedTrainer(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit)
+            (outcome, loader) = (try trainer.train(progress: ProgressReporter(every: max(1, logEvery))), trainer.loader)
+        }
+        let skipped = loader.skipped
         if !skipped.isEmpty {
             print("skipped \(skipped.count) unreadable training file(s):")
             for s in skipped.prefix(20) { print("  \(s)") }
         }
         if outcome == .interrupted { throw ExitCode(130) }
+    }
+
+    /// The model kind saved in the run's config.json, when resuming.
+    func resumedModel(_ folder: String) throws -> ModelKind? {
+        guard resume, let text = try? String(contentsOfFile: RunFolder(path: folder).configFile, encoding: .utf8) else { return nil }
+        return try TrainingConfig.from(json: text).model
     }
 }

@@ -11,7 +11,8 @@ struct TranslateCommand: ParsableCommand {
         INPUT is any mix of image files and folders. Any size works: the sketch is padded to the \
         network's multiple and the result cropped back. Grey, colour and RGBA sketches are accepted. \
         A file that cannot be read is reported and the others are still translated; the exit status \
-        is then 1.
+        is then 1. Multimodal models (lsragan, bicyclegan, msgan) use the latent code z = 0, the mean \
+        of their prior; `sketch2real sample` draws many images per sketch.
         """
     )
 
@@ -73,7 +74,10 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a run's generator as one safetensors file with its configuration in the metadata.",
-        discussion: "reference/ holds PyTorch definitions that load the exported file."
+        discussion: """
+        reference/ holds PyTorch definitions that load the exported file. For lsragan and bicyclegan \
+        the encoder E (photo → latent code) is stored beside the generator, its tensors named E.*.
+        """
     )
 
     @Argument(help: "A run folder or checkpoint.")
@@ -87,8 +91,19 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let (generator, config) = try GeneratorFile.load(source)
-        try GeneratorFile.export(generator, config: config, to: out, half: half)
+        var what = "generator"
+        var parameters = generator.parameterCount
+        if config.model.isMultimodal {
+            let model = try GeneratorFile.loadMultimodal(source)
+            try GeneratorFile.export(model.generator, encoder: model.encoder, config: config, to: out, half: half)
+            if let encoder = model.encoder {
+                what = "generator and encoder"
+                parameters += encoder.parameterCount
+            }
+        } else {
+            try GeneratorFile.export(generator, config: config, to: out, half: half)
+        }
         let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-        print(String(format: "wrote %@ (%@ generator, %d parameters, %.1f MB)", out, config.model.rawValue, generator.parameterCount, Double(size) / 1e6))
+        print(String(format: "wrote %@ (%@ %@, %d parameters, %.1f MB)", out, config.model.rawValue, what, parameters, Double(size) / 1e6))
     }
 }

@@ -103,6 +103,14 @@ extension Tensor {
     public func mv(_ vector: Tensor) -> Tensor { wrap(ct_mv(handle, vector.handle)) }
     public func dot(_ other: Tensor) -> Tensor { wrap(ct_dot(handle, other.handle)) }
 
+    /// Eigenvalues (ascending) and eigenvectors (the columns of `vectors`) of a symmetric
+    /// matrix or batch of them, as `torch.linalg.eigh`; only the lower triangle is read.
+    public func symmetricEigen() -> (values: Tensor, vectors: Tensor) {
+        var vectors: CTTensor?
+        let values = wrap(ct_linalg_eigh(handle, &vectors))
+        return (values, vectors.map { Tensor(handle: $0) } ?? Tensor(handle: ct_undefined()))
+    }
+
     // MARK: In place (not recorded for autograd on leaves that require grad)
 
     /// `self += alpha * other`.

@@ -157,6 +157,9 @@ CTTensor ct_argmin(CTTensor a, int64_t dim, int keepdim);
 CTTensor ct_matmul(CTTensor a, CTTensor b);
 CTTensor ct_mv(CTTensor a, CTTensor b);
 CTTensor ct_dot(CTTensor a, CTTensor b);
+// Eigenvalues (ascending) of symmetric matrices, read from the lower triangle; the
+// eigenvectors, as columns, go to *eigenvectors.
+CTTensor ct_linalg_eigh(CTTensor a, CTTensor *eigenvectors);
 
 // ---- neural-network functions (NULL weight/bias/statistics mean "absent") ----------
 CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,

@@ -7,12 +7,16 @@ public enum NormKind: String, Sendable, Codable, CaseIterable {
     case instance
     /// Batch norm with affine parameters and running statistics.
     case batch
+    /// One group over channels and pixels, with per-channel affine parameters (`GroupNorm(1, C)`):
+    /// keeps the effect of a tiled latent code, which instance norm removes.
+    case layer
     case none
 
     public func layer(_ channels: Int) -> any UnaryLayer {
         switch self {
         case .instance: InstanceNorm2d(channels)
         case .batch: BatchNorm2d(channels)
+        case .layer: LayerNorm2d(channels)
         case .none: Identity()
         }
     }

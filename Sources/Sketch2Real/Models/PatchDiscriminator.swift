@@ -22,6 +22,22 @@ public struct DiscriminatorConfig: Sendable, Codable, Equatable {
             throw ModelError("discriminator channels, width, layer and scale counts must be positive")
         }
     }
+
+    /// Whether every scale's 4×4 convolutions (padding 1) fit images of this side: the
+    /// coarsest scale needs about 3·2^layers pixels.
+    public func accepts(side: Int) -> Bool {
+        var s = side
+        for k in 0 ..< scales {
+            if k > 0 { s = (s - 1) / 2 + 1 }
+            var t = s
+            for n in 0 ... layers + 1 {
+                guard t + 2 >= 4 else { return false }
+                t = n < layers ? (t - 2) / 2 + 1 : t - 1
+            }
+            guard t >= 1 else { return false }
+        }
+        return true
+    }
 }
 
 /// pix2pix's N-layer PatchGAN: C64 (no norm), then C128, C256 stride 2, C512 stride 1, and a

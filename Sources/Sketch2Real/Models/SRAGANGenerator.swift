@@ -25,8 +25,29 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
     public var dropout = false
     /// Channels of a latent code tiled and concatenated to the input (LSRAGAN); 0 for none.
     public var latentChannels = 0
+    /// Also concatenate the tiled code to the input of the second and third encoder
+    /// convolutions, so later stages see it undiluted (LSRAGAN's option).
+    public var latentAtEveryStage = false
 
     public init() {}
+
+    // Every field may be missing, so configurations written before a field existed still load.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SRAGANConfig()
+        inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? d.inputChannels
+        outputChannels = try c.decodeIfPresent(Int.self, forKey: .outputChannels) ?? d.outputChannels
+        ngf = try c.decodeIfPresent(Int.self, forKey: .ngf) ?? d.ngf
+        blocks = try c.decodeIfPresent(Int.self, forKey: .blocks) ?? d.blocks
+        attentionEvery = try c.decodeIfPresent(Int.self, forKey: .attentionEvery) ?? d.attentionEvery
+        attentionReduction = try c.decodeIfPresent(Int.self, forKey: .attentionReduction) ?? d.attentionReduction
+        norm = try c.decodeIfPresent(NormKind.self, forKey: .norm) ?? d.norm
+        upsampling = try c.decodeIfPresent(UpsamplingKind.self, forKey: .upsampling) ?? d.upsampling
+        globalShortcut = try c.decodeIfPresent(Bool.self, forKey: .globalShortcut) ?? d.globalShortcut
+        dropout = try c.decodeIfPresent(Bool.self, forKey: .dropout) ?? d.dropout
+        latentChannels = try c.decodeIfPresent(Int.self, forKey: .latentChannels) ?? d.latentChannels
+        latentAtEveryStage = try c.decodeIfPresent(Bool.self, forKey: .latentAtEveryStage) ?? d.latentAtEveryStage
+    }
 
     /// The generator reduces resolution by this factor; input sides must be multiples of it.
     public var stride: Int { 4 }
@@ -68,10 +89,11 @@ public final class SRAGANGenerator: Module {
         self.config = config
         let ngf = config.ngf, norm = config.norm, bias = norm.convolutionsNeedBias
         let inC = config.inputChannels + config.latentChannels
+        let stageZ = config.latentAtEveryStage ? config.latentChannels : 0
         encoder = Sequential(
             ReflectionPad2d(3), Conv2d(inC, ngf, kernelSize: 7, bias: bias), norm.layer(ngf), ReLU(),
-            Conv2d(ngf, ngf * 2, kernelSize: 3, stride: 2, padding: 1, bias: bias), norm.layer(ngf * 2), ReLU(),
-            Conv2d(ngf * 2, ngf * 4, kernelSize: 3, stride: 2, padding: 1, bias: bias), norm.layer(ngf * 4), ReLU())
+            Conv2d(ngf + stageZ, ngf * 2, kernelSize: 3, stride: 2, padding: 1, bias: bias), norm.layer(ngf * 2), ReLU(),
+            Conv2d(ngf * 2 + stageZ, ngf * 4, kernelSize: 3, stride: 2, padding: 1, bias: bias), norm.layer(ngf * 4), ReLU())
         blocks = (0 ..< config.blocks).map {
             AttentionResidualBlock(channels: ngf * 4, norm: norm, dropout: config.dropout,
                                    attention: config.hasAttention(block: $0), reduction: config.attentionReduction)
@@ -94,15 +116,26 @@ public final class SRAGANGenerator: Module {
 
     /// N×C×H×W sketches in [-1, 1] → images in [-1, 1]; `z` (N×latent) is tiled over the image.
     public func callAsFunction(_ x: Tensor, z: Tensor? = nil) -> Tensor {
-        var input = x
+        var h: Tensor
         if config.latentChannels > 0 {
             precondition(z != nil, "this generator takes a latent code")
-            let tiled = z!.unsqueezed(2).unsqueezed(3).expand([x.size(0), config.latentChannels, x.size(2), x.size(3)])
-            input = Tensor.cat([x, tiled], dim: 1)
+            h = Self.withTiledCode(x, z!)
+            for (i, layer) in encoder.layers.enumerated() {
+                // Index 1 is the first convolution, which already sees the code through the input.
+                if config.latentAtEveryStage, i > 1, layer is Conv2d { h = Self.withTiledCode(h, z!) }
+                h = layer(h)
+            }
+        } else {
+            h = encoder(x)
         }
-        var h = encoder(input)
         for b in blocks { h = b(h) }
         let out = decoder(h)
         return (shortcut.map { out + $0(x) } ?? out).tanh()
+    }
+
+    /// `cat(h, z tiled over h's height and width)` on the channel axis.
+    static func withTiledCode(_ h: Tensor, _ z: Tensor) -> Tensor {
+        let tiled = z.unsqueezed(2).unsqueezed(3).expand([h.size(0), z.size(1), h.size(2), h.size(3)])
+        return Tensor.cat([h, tiled], dim: 1)
     }
 }

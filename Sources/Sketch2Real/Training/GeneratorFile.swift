@@ -11,11 +11,39 @@ public protocol SketchToImageGenerator: Module {
     func translate(_ sketches: Tensor) -> Tensor
 }
 
-extension SRAGANGenerator: SketchToImageGenerator {
+/// A generator that also takes a latent code: one sketch, many images. `translate` uses z = 0,
+/// the mean of the prior, so it gives one deterministic image per sketch.
+public protocol LatentImageGenerator: SketchToImageGenerator {
+    /// Length of the code (nz); 0 for a generator trained without one.
+    var latentChannels: Int { get }
+    /// N×C×H×W sketches and N×nz codes → N×C'×H×W images in [-1, 1].
+    func generate(_ sketches: Tensor, z: Tensor) -> Tensor
+}
+
+extension LatentImageGenerator {
+    func zeroCodes(for sketches: Tensor) -> Tensor {
+        Tensor.zeros([sketches.size(0), latentChannels], dtype: sketches.dtype, device: sketches.device)
+    }
+}
+
+extension SRAGANGenerator: LatentImageGenerator {
     public var inputChannels: Int { config.inputChannels }
     public var outputChannels: Int { config.outputChannels }
     public var stride: Int { config.stride }
-    public func translate(_ sketches: Tensor) -> Tensor { self(sketches) }
+    public var latentChannels: Int { config.latentChannels }
+    public func translate(_ sketches: Tensor) -> Tensor {
+        config.latentChannels > 0 ? self(sketches, z: zeroCodes(for: sketches)) : self(sketches)
+    }
+    public func generate(_ sketches: Tensor, z: Tensor) -> Tensor { self(sketches, z: z) }
+}
+
+extension LatentUNetGenerator: LatentImageGenerator {
+    public var inputChannels: Int { config.inputChannels }
+    public var outputChannels: Int { config.outputChannels }
+    public var stride: Int { config.stride }
+    public var latentChannels: Int { config.latentChannels }
+    public func translate(_ sketches: Tensor) -> Tensor { self(sketches, z: zeroCodes(for: sketches)) }
+    public func generate(_ sketches: Tensor, z: Tensor) -> Tensor { self(sketches, z: z) }
 }
 
 extension Pix2PixGenerator: SketchToImageGenerator {
@@ -25,85 +53,152 @@ extension Pix2PixGenerator: SketchToImageGenerator {
     public func translate(_ sketches: Tensor) -> Tensor { self(sketches) }
 }
 
+/// A generator with a latent code and, for LSRAGAN and BicycleGAN, the encoder that maps a
+/// photo to a code.
+public struct MultimodalModel {
+    public let generator: any LatentImageGenerator
+    public let encoder: LatentEncoder?
+    public let config: TrainingConfig
+}
+
 /// Builds generators from configurations and reads them from exported files or run folders.
 public enum GeneratorFile {
     public static let modelKey = "sketch2real.model"
     public static let configKey = "sketch2real.config"
     public static let trainingKey = "sketch2real.training"
+    /// The encoder's configuration, in files of models that have one.
+    public static let encoderKey = "sketch2real.encoder"
+    /// Prefix of the encoder's tensors in an exported file; the generator's have none, so
+    /// reference/ loads the generator with the names it always had.
+    public static let encoderPrefix = "E."
 
     public static func make(_ config: TrainingConfig) throws -> any SketchToImageGenerator {
         switch config.model {
         case .sragan: try SRAGANGenerator(config.sragan)
         case .pix2pix: try Pix2PixGenerator(config.pix2pix)
+        case .lsragan, .bicyclegan, .msgan: try makeLatent(config)
         }
+    }
+
+    public static func makeLatent(_ config: TrainingConfig) throws -> any LatentImageGenerator {
+        switch config.model {
+        case .lsragan: return try SRAGANGenerator(config.sragan)
+        case .bicyclegan, .msgan: return try LatentUNetGenerator(config.latentUNet)
+        case .sragan, .pix2pix: throw ModelError("\(config.model.rawValue) is a one-to-one model: its generator takes no latent code")
+        }
+    }
+
+    /// The encoder E of models that have one.
+    public static func makeEncoder(_ config: TrainingConfig) throws -> LatentEncoder? {
+        config.model.usesEncoder ? try LatentEncoder(config.encoder) : nil
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: try e.encode(value), as: UTF8.self)
     }
 
     /// The generator's own configuration as JSON.
     static func generatorConfigJSON(_ config: TrainingConfig) throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        let data = config.model == .sragan ? try e.encode(config.sragan) : try e.encode(config.pix2pix)
-        return String(decoding: data, as: UTF8.self)
+        switch config.model {
+        case .sragan, .lsragan: try json(config.sragan)
+        case .pix2pix: try json(config.pix2pix)
+        case .bicyclegan, .msgan: try json(config.latentUNet)
+        }
     }
 
-    /// Writes the generator's weights (float32, or float16 with `half`) with its configuration in the metadata.
-    public static func export(_ generator: any SketchToImageGenerator, config: TrainingConfig, to path: String, half: Bool = false) throws {
-        let tensors = generator.stateDict().map { name, t in (name: name, tensor: half && t.dtype == .float32 ? t.to(.float16) : t) }
-        let file = SafeTensors(tensors: tensors, metadata: [
+    /// Writes the generator's weights (float32, or float16 with `half`) with its configuration in
+    /// the metadata; an encoder's weights go beside them under `E.`.
+    public static func export(_ generator: any SketchToImageGenerator, encoder: LatentEncoder? = nil, config: TrainingConfig,
+                              to path: String, half: Bool = false) throws {
+        func stored(_ t: Tensor) -> Tensor { half && t.dtype == .float32 ? t.to(.float16) : t }
+        var tensors = generator.stateDict().map { name, t in (name: name, tensor: stored(t)) }
+        var metadata = [
             modelKey: config.model.rawValue,
             configKey: try generatorConfigJSON(config),
             trainingKey: try config.json(),
-        ])
-        try file.save(path: path)
+        ]
+        if let encoder {
+            tensors += encoder.stateDict().map { name, t in (name: encoderPrefix + name, tensor: stored(t)) }
+            metadata[encoderKey] = try json(encoder.config)
+        }
+        try SafeTensors(tensors: tensors, metadata: metadata).save(path: path)
     }
 
     /// Loads a generator, in evaluation mode, from an exported .safetensors file, a checkpoint,
     /// or a run folder (its latest checkpoint).
     public static func load(_ path: String) throws -> (generator: any SketchToImageGenerator, config: TrainingConfig) {
+        let stored = try read(path)
+        let generator = try make(stored.config)
+        try fill(generator, stored.generator, source: stored.path)
+        return (generator, stored.config)
+    }
+
+    /// Loads a generator with a latent code, and its encoder when the model has one, in
+    /// evaluation mode, from an exported file, a checkpoint or a run folder.
+    public static func loadMultimodal(_ path: String) throws -> MultimodalModel {
+        let stored = try read(path)
+        guard stored.config.model.isMultimodal else {
+            throw ModelError("\(path): a \(stored.config.model.rawValue) model maps each sketch to one image; sampling needs lsragan, bicyclegan or msgan")
+        }
+        let generator = try makeLatent(stored.config)
+        try fill(generator, stored.generator, source: stored.path)
+        var encoder: LatentEncoder?
+        if let weights = stored.encoder, let e = try makeEncoder(stored.config) {
+            try fill(e, weights, source: stored.path)
+            encoder = e
+        }
+        return MultimodalModel(generator: generator, encoder: encoder, config: stored.config)
+    }
+
+    /// The weights and configuration in a file or a run folder's latest checkpoint.
+    static func read(_ path: String) throws -> (path: String, config: TrainingConfig, generator: [String: Tensor], encoder: [String: Tensor]?) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw ModelError("\(path): no such model file or run folder")
         }
+        var file = path
         if isDir.boolValue {
-            let latest = RunFolder(path: path).latestCheckpoint
-            guard FileManager.default.fileExists(atPath: latest) else {
-                throw ModelError("\(path): no checkpoint in this run folder (expected \(latest))")
+            file = RunFolder(path: path).latestCheckpoint
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw ModelError("\(path): no checkpoint in this run folder (expected \(file))")
             }
-            return try load(path: latest)
         }
-        return try load(path: path)
-    }
-
-    static func load(path: String) throws -> (generator: any SketchToImageGenerator, config: TrainingConfig) {
-        let file: SafeTensors
+        let contents: SafeTensors
         do {
-            file = try SafeTensors.load(path: path)
+            contents = try SafeTensors.load(path: file)
         } catch let e as TorchError {
             throw ModelError(e.message)
         }
-        let config: TrainingConfig
-        var weights: [String: Tensor]
-        if file.metadata["format"] == Checkpoint.format {
-            let checkpoint = try Checkpoint.decode(try Data(contentsOf: URL(fileURLWithPath: path)), source: path)
-            config = try TrainingConfig.from(json: checkpoint.configuration)
-            guard let g = checkpoint.networks["G"] else { throw ModelError("\(path): checkpoint holds no generator") }
-            weights = g
-        } else {
-            guard let json = file.metadata[trainingKey], let c = try? TrainingConfig.from(json: json) else {
-                throw ModelError("\(path): not a Sketch2Real model (no \(trainingKey) in the metadata); export one with `sketch2real export`")
+        if contents.metadata["format"] == Checkpoint.format {
+            let checkpoint = try Checkpoint.decode(try Data(contentsOf: URL(fileURLWithPath: file)), source: file)
+            let config = try TrainingConfig.from(json: checkpoint.configuration)
+            guard let g = checkpoint.networks["G"] else { throw ModelError("\(file): checkpoint holds no generator") }
+            return (file, config, g, checkpoint.networks["E"])
+        }
+        guard let json = contents.metadata[trainingKey], let config = try? TrainingConfig.from(json: json) else {
+            throw ModelError("\(file): not a Sketch2Real model (no \(trainingKey) in the metadata); export one with `sketch2real export`")
+        }
+        var generator: [String: Tensor] = [:], encoder: [String: Tensor] = [:]
+        for (name, t) in contents.tensors {
+            if name.hasPrefix(encoderPrefix) {
+                encoder[String(name.dropFirst(encoderPrefix.count))] = t
+            } else {
+                generator[name] = t
             }
-            config = c
-            weights = file.dictionary
         }
-        let generator = try make(config)
-        weights = weights.mapValues { $0.dtype == .float16 ? $0.to(.float32) : $0 }
+        return (file, config, generator, encoder.isEmpty ? nil : encoder)
+    }
+
+    /// Copies weights (float16 ones widened) into a network, then evaluation mode, frozen.
+    static func fill(_ network: Module, _ weights: [String: Tensor], source: String) throws {
         do {
-            try generator.loadStateDict(weights)
+            try network.loadStateDict(weights.mapValues { $0.dtype == .float16 ? $0.to(.float32) : $0 })
         } catch let e as TorchError {
-            throw ModelError("\(path): \(e.message)")
+            throw ModelError("\(source): \(e.message)")
         }
-        generator.eval()
-        generator.freeze()
-        return (generator, config)
+        network.eval()
+        network.freeze()
     }
 }

@@ -4,6 +4,17 @@ import NN
 /// The model families one command trains.
 public enum ModelKind: String, Sendable, Codable, CaseIterable {
     case sragan, pix2pix
+    /// One sketch → many images: SRAGAN with a latent code, trained BicycleGAN-style with mode seeking.
+    case lsragan
+    /// U-Net with the code at every level, ResNet encoder, one discriminator per latent path.
+    case bicyclegan
+    /// pix2pix's U-Net with the code at the input and the mode-seeking regulariser.
+    case msgan
+
+    /// Trained by `MultimodalTrainer`: the generator takes a latent code.
+    public var isMultimodal: Bool { [.lsragan, .bicyclegan, .msgan].contains(self) }
+    /// Has an image → code encoder E (the cVAE-GAN path) and a second discriminator.
+    public var usesEncoder: Bool { self == .lsragan || self == .bicyclegan }
 }
 
 /// Everything a training run needs, saved as the run's config.json and inside every
@@ -44,8 +55,55 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// Write a sketch | output | target grid every this many steps.
     public var sampleEverySteps = 200
     public var logEverySteps = 10
+    /// Loss weights and options of the multimodal models.
+    public var multimodal = MultimodalOptions()
+    /// The encoder E of LSRAGAN and BicycleGAN.
+    public var encoder = LatentEncoderConfig()
+    /// The U-Net generator of BicycleGAN and MSGAN.
+    public var latentUNet = LatentUNetConfig()
 
     public init() {}
+
+    // Every field may be missing, so configurations and checkpoints written before a field
+    // existed still load, with that field at its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var t = TrainingConfig()
+        func read<T: Decodable>(_ key: CodingKeys, _ field: inout T) throws {
+            if let v = try c.decodeIfPresent(T.self, forKey: key) { field = v }
+        }
+        try read(.model, &t.model)
+        try read(.sragan, &t.sragan)
+        try read(.pix2pix, &t.pix2pix)
+        try read(.discriminator, &t.discriminator)
+        try read(.gan, &t.gan)
+        try read(.lambdaL1, &t.lambdaL1)
+        try read(.lambdaPerceptual, &t.lambdaPerceptual)
+        try read(.lambdaFeatureMatching, &t.lambdaFeatureMatching)
+        try read(.perceptualWeights, &t.perceptualWeights)
+        t.vgg19Weights = try c.decodeIfPresent(String.self, forKey: .vgg19Weights)
+        try read(.initScheme, &t.initScheme)
+        try read(.initGain, &t.initGain)
+        try read(.learningRate, &t.learningRate)
+        try read(.beta1, &t.beta1)
+        try read(.beta2, &t.beta2)
+        try read(.epochs, &t.epochs)
+        try read(.epochsDecay, &t.epochsDecay)
+        try read(.maxSteps, &t.maxSteps)
+        try read(.batchSize, &t.batchSize)
+        try read(.seed, &t.seed)
+        try read(.data, &t.data)
+        try read(.loaderWorkers, &t.loaderWorkers)
+        try read(.onBadFile, &t.onBadFile)
+        try read(.saveEveryEpochs, &t.saveEveryEpochs)
+        try read(.checkpointEverySteps, &t.checkpointEverySteps)
+        try read(.sampleEverySteps, &t.sampleEverySteps)
+        try read(.logEverySteps, &t.logEverySteps)
+        try read(.multimodal, &t.multimodal)
+        try read(.encoder, &t.encoder)
+        try read(.latentUNet, &t.latentUNet)
+        self = t
+    }
 
     /// Defaults for a model kind, as pix2pix and SPEC.md state them.
     public static func defaults(for model: ModelKind, size: Int = 256) -> TrainingConfig {
@@ -61,35 +119,113 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
             c.pix2pix.architecture = size >= 256 ? .unet256 : .unet128
             c.discriminator.norm = .batch
             c.lambdaPerceptual = 0
+        case .lsragan, .bicyclegan, .msgan:
+            c.multimodalDefaults(size: size)
         }
         c.syncChannels()
         return c
     }
 
+    /// BicycleGAN's settings (lsgan, λ_L1 10, batch 2 split between the two latent paths), with
+    /// what distinguishes the three models. See README's "Multimodal training" for the choices.
+    mutating func multimodalDefaults(size: Int) {
+        gan = .lsgan
+        lambdaL1 = 10
+        lambdaPerceptual = 0
+        discriminator.norm = .instance
+        latentUNet.levels = LatentUNetConfig.levels(forSize: size)
+        batchSize = model.usesEncoder ? 2 : 1
+        switch model {
+        case .lsragan:
+            // Instance norm would remove the tiled code: after a convolution it is a per-channel
+            // constant, exactly what instance norm subtracts.
+            sragan.norm = .layer
+            // The joint perceptual loss: VGG distance and D feature matching on the encoded path.
+            lambdaPerceptual = 1
+            lambdaFeatureMatching = 1
+        case .bicyclegan:
+            multimodal.conditionalDiscriminator = false
+            multimodal.lambdaMS = 0
+            discriminator.scales = 2
+            initScheme = .xavier
+        case .msgan:
+            latentUNet.latentAtEveryLevel = false
+            discriminator.scales = 2
+            multimodal.lambdaKL = 0
+            multimodal.lambdaZ = 0
+            multimodal.lambdaGAN2 = 0
+        default:
+            break
+        }
+    }
+
     mutating func blocksForSize(_ size: Int) { sragan.blocks = size >= 256 ? 9 : 6 }
 
     /// Keeps the image channel counts of data, generator and discriminator consistent.
+    /// The latent code length is also kept consistent between G, E and `multimodal.nz`.
     public mutating func syncChannels() {
         sragan.inputChannels = data.inputChannels
         sragan.outputChannels = data.outputChannels
         pix2pix.inputChannels = data.inputChannels
         pix2pix.outputChannels = data.outputChannels
-        discriminator.inputChannels = data.inputChannels + data.outputChannels
+        latentUNet.inputChannels = data.inputChannels
+        latentUNet.outputChannels = data.outputChannels
+        encoder.inputChannels = data.outputChannels
+        if model.isMultimodal {
+            sragan.latentChannels = model == .lsragan ? multimodal.nz : 0
+            latentUNet.latentChannels = multimodal.nz
+            encoder.latentChannels = multimodal.nz
+        } else if model == .sragan {
+            sragan.latentChannels = 0
+        }
+        let conditional = !model.isMultimodal || multimodal.conditionalDiscriminator
+        discriminator.inputChannels = (conditional ? data.inputChannels : 0) + data.outputChannels
     }
 
     /// The generator's stride: image sides must be multiples of it.
-    public var generatorStride: Int { model == .sragan ? sragan.stride : pix2pix.stride }
+    public var generatorStride: Int {
+        switch model {
+        case .sragan, .lsragan: sragan.stride
+        case .pix2pix: pix2pix.stride
+        case .bicyclegan, .msgan: latentUNet.stride
+        }
+    }
+
+    /// The generator architecture's name for messages.
+    var generatorName: String {
+        switch model {
+        case .sragan, .lsragan: model.rawValue
+        case .pix2pix: pix2pix.architecture.rawValue
+        case .bicyclegan, .msgan: "\(model.rawValue) U-Net (\(latentUNet.levels) levels)"
+        }
+    }
 
     public func validate() throws {
         try data.validate()
         try discriminator.validate()
         switch model {
-        case .sragan: try sragan.validate()
+        case .sragan, .lsragan: try sragan.validate()
         case .pix2pix: try pix2pix.validate()
+        case .bicyclegan, .msgan: try latentUNet.validate()
         }
         let crop = data.preprocess.cropSize
         if [.resizeAndCrop, .crop].contains(data.preprocess.mode), crop % generatorStride != 0 {
-            throw ModelError("image size \(crop) is not a multiple of \(generatorStride), which the \(model == .pix2pix ? pix2pix.architecture.rawValue : "sragan") generator needs")
+            throw ModelError("image size \(crop) is not a multiple of \(generatorStride), which the \(generatorName) generator needs")
+        }
+        if [.resizeAndCrop, .crop].contains(data.preprocess.mode), !discriminator.accepts(side: crop) {
+            throw ModelError("image size \(crop) is too small for a discriminator with \(discriminator.layers) layers at \(discriminator.scales) scale(s): use larger images, --discriminator-layers or --discriminator-scales")
+        }
+        if model.isMultimodal {
+            try multimodal.validate()
+            if model.usesEncoder {
+                try encoder.validate()
+                guard batchSize >= 2, batchSize % 2 == 0 else {
+                    throw ModelError("\(model.rawValue) needs an even batch size (half of each batch takes the encoded path, half the random path, as in BicycleGAN); got \(batchSize)")
+                }
+                if crop < encoder.minimumSide {
+                    throw ModelError("image size \(crop) is too small for the encoder's \(encoder.blocks) blocks (at least \(encoder.minimumSide))")
+                }
+            }
         }
         guard learningRate > 0, (0 ..< 1).contains(beta1), (0 ..< 1).contains(beta2) else {
             throw ModelError("learning rate must be positive and betas in [0, 1)")

@@ -1,0 +1,28 @@
+import NN
+import Torch
+
+/// Normalisation over each sample's channels and pixels together, with a per-channel scale and
+/// shift: PyTorch's `nn.GroupNorm(1, C)`. Unlike instance norm it keeps per-channel constants,
+/// such as those a spatially tiled latent code adds after a convolution, so the code can
+/// reach the output (BicycleGAN's ResNet generator uses it for the same reason).
+public final class LayerNorm2d: Module, UnaryLayer {
+    @Parameter public var weight: Tensor
+    @Parameter public var bias: Tensor
+    public let numChannels: Int
+    public let eps: Double
+
+    public init(_ numChannels: Int, eps: Double = 1e-5) {
+        self.numChannels = numChannels
+        self.eps = eps
+        _weight = Parameter(wrappedValue: Tensor.ones([numChannels]))
+        _bias = Parameter(wrappedValue: Tensor.zeros([numChannels]))
+        super.init()
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let mean = x.mean(dims: [1, 2, 3], keepDim: true)
+        let variance = x.variance(dims: [1, 2, 3], correction: 0, keepDim: true)
+        let normalized = (x - mean) * (variance + eps).rsqrt()
+        return normalized * weight.reshape([1, numChannels, 1, 1]) + bias.reshape([1, numChannels, 1, 1])
+    }
+}

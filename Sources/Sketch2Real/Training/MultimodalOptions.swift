@@ -1,0 +1,45 @@
+import Foundation
+
+/// Loss weights and options of the one-to-many models (LSRAGAN, BicycleGAN, MSGAN); saved in
+/// `TrainingConfig.multimodal`. Defaults follow BicycleGAN, as SPEC.md states.
+public struct MultimodalOptions: Sendable, Codable, Equatable {
+    /// Length of the latent code z.
+    public var nz = 8
+    /// KL(q(z|y) ‖ N(0, I)), summed over the batch and the code, as BicycleGAN does.
+    public var lambdaKL = 0.01
+    /// Latent regression |μ(E(G(x, z))) − z|₁ on the random path; it updates G only.
+    public var lambdaZ = 0.5
+    /// Adversarial weight on the encoded path (D), or the only one for MSGAN.
+    public var lambdaGAN = 1.0
+    /// Adversarial weight on the random path (D2).
+    public var lambdaGAN2 = 1.0
+    /// Mode-seeking regulariser 1 / (mean|G(x,z1) − G(x,z2)| / mean|z1 − z2| + 1e-5).
+    public var lambdaMS = 1.0
+    /// Discriminators see (sketch, image) pairs; off: the image alone (BicycleGAN's default).
+    public var conditionalDiscriminator = true
+    /// Random codes per row of the sample and validation grids.
+    public var sampleCodes = 4
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = MultimodalOptions()
+        nz = try c.decodeIfPresent(Int.self, forKey: .nz) ?? d.nz
+        lambdaKL = try c.decodeIfPresent(Double.self, forKey: .lambdaKL) ?? d.lambdaKL
+        lambdaZ = try c.decodeIfPresent(Double.self, forKey: .lambdaZ) ?? d.lambdaZ
+        lambdaGAN = try c.decodeIfPresent(Double.self, forKey: .lambdaGAN) ?? d.lambdaGAN
+        lambdaGAN2 = try c.decodeIfPresent(Double.self, forKey: .lambdaGAN2) ?? d.lambdaGAN2
+        lambdaMS = try c.decodeIfPresent(Double.self, forKey: .lambdaMS) ?? d.lambdaMS
+        conditionalDiscriminator = try c.decodeIfPresent(Bool.self, forKey: .conditionalDiscriminator) ?? d.conditionalDiscriminator
+        sampleCodes = try c.decodeIfPresent(Int.self, forKey: .sampleCodes) ?? d.sampleCodes
+    }
+
+    public func validate() throws {
+        guard nz >= 1 else { throw ModelError("the latent code needs at least one channel (--nz), got \(nz)") }
+        guard [lambdaKL, lambdaZ, lambdaGAN, lambdaGAN2, lambdaMS].allSatisfy({ $0 >= 0 }) else {
+            throw ModelError("loss weights must not be negative")
+        }
+        guard sampleCodes >= 1 else { throw ModelError("sample grids need at least one random code") }
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import NN
+import Torch
+
+/// What the shared training loop asks of a trainer: its networks and optimisers (for
+/// checkpoints), one optimisation step, and the pictures it draws.
+protocol TrainingAlgorithm: AnyObject {
+    /// Checkpoint names → networks and optimisers, restored together on resume.
+    var networks: [String: Module] { get }
+    var optimizers: [String: any Optimizer] { get }
+    /// Loss names shown on the progress line, in order (those a step returns).
+    var displayedLosses: [String] { get }
+    /// One update of every network on a batch; returns the losses by name.
+    func trainStep(input: Tensor, target: Tensor) -> [String: Double]
+    /// A grid of the last batch's results, written to `path`.
+    func writeSamples(to path: String) throws
+    /// Rows of the validation grid and metrics for the log (keys start with `val_`).
+    func validationRows(_ dataset: PairedDataset) throws -> (rows: [[Image]], metrics: [String: Double])
+}
+
+/// The part of training every model shares: the run folder and its configuration (fresh, or
+/// read back from the checkpoint on resume), the data, the learning-rate schedule, the counters
+/// and the loop with its logging, progress, samples, validation, checkpoints, step limit,
+/// interruption and non-finite-loss handling.
+final class TrainingLoop {
+    let config: TrainingConfig
+    let run: RunFolder
+    let loader: DataLoader
+    let validation: PairedDataset?
+    let scheduler: LearningRateScheduler
+    var step = 0
+    var epoch = 0
+    /// Position within the current epoch's order.
+    var position = 0
+
+    /// The configuration to train with and, on resume, the checkpoint to continue: the saved
+    /// configuration wins, except `maxSteps` when given. Refuses to overwrite an existing run.
+    static func prepare(config newConfig: TrainingConfig, runFolder: String, resume: Bool,
+                        maxSteps: Int?) throws -> (config: TrainingConfig, run: RunFolder, checkpoint: Checkpoint?) {
+        let run = RunFolder(path: runFolder)
+        var config = newConfig
+        var checkpoint: Checkpoint?
+        if resume {
+            guard FileManager.default.fileExists(atPath: run.latestCheckpoint) else {
+                throw ModelError("cannot resume: \(run.latestCheckpoint) does not exist")
+            }
+            let c = try Checkpoint.load(path: run.latestCheckpoint)
+            config = try TrainingConfig.from(json: c.configuration)
+            checkpoint = c
+        } else if FileManager.default.fileExists(atPath: run.latestCheckpoint) {
+            throw ModelError("\(runFolder) already holds a run: pass --resume to continue it, or choose another --name")
+        }
+        if let maxSteps { config.maxSteps = maxSteps }
+        config.syncChannels()
+        try config.validate()
+        return (config, run, checkpoint)
+    }
+
+    /// The perceptual loss the configuration asks for, or nil when its weight is 0.
+    static func perceptualLoss(_ config: TrainingConfig) throws -> PerceptualLoss? {
+        guard config.lambdaPerceptual > 0 else { return nil }
+        let network: FeatureNetwork = try config.vgg19Weights.map { try VGG19Features(weightsPath: $0) }
+            ?? HEDVGG16Features(stages: config.perceptualWeights.count > 4 ? 5 : 4)
+        return PerceptualLoss(network: network, weights: config.perceptualWeights)
+    }
+
+    /// Opens the data and either restores `checkpoint` into the live objects or starts the run
+    /// folder with its config.json.
+    init(config: TrainingConfig, run: RunFolder, dataRoot: String, scheduler: LearningRateScheduler,
+         checkpoint: Checkpoint?, networks: [String: Module], optimizers: [String: any Optimizer]) throws {
+        self.config = config
+        self.run = run
+        self.scheduler = scheduler
+        let train = try PairedDataset(root: dataRoot, split: "train", options: config.data)
+        loader = try DataLoader(dataset: train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
+                                workers: config.loaderWorkers, onBadFile: config.onBadFile)
+        var evalOptions = config.data
+        evalOptions.preprocess = .evaluation(size: config.data.preprocess.cropSize, multiple: config.generatorStride)
+        if config.data.preprocess.mode == .none || config.data.preprocess.mode == .scaleWidth { evalOptions.preprocess = config.data.preprocess }
+        evalOptions.preprocess.flip = false
+        validation = try? PairedDataset(root: dataRoot, split: "val", options: evalOptions)
+
+        if let checkpoint {
+            try checkpoint.restore(networks: networks, optimizers: optimizers, schedulers: ["lr": scheduler])
+            step = checkpoint.step
+            epoch = checkpoint.epoch
+            position = Int(checkpoint.extra["position"] ?? "0") ?? 0
+        } else {
+            try run.create()
+            try AtomicFile.write(Data(try config.json().utf8), to: run.configFile)
+        }
+    }
+
+    var totalEpochs: Int { config.epochs + config.epochsDecay }
+
+    /// Trains until the schedule ends, `maxSteps` is reached, or a stop is requested.
+    func train(_ algorithm: TrainingAlgorithm, progress: ProgressReporter, shouldStop: () -> Bool) throws -> TrainingOutcome {
+        let stepsPerEpoch = loader.batchesPerEpoch
+        let plannedSteps = config.maxSteps > 0 ? Swift.min(config.maxSteps, totalEpochs * stepsPerEpoch) : totalEpochs * stepsPerEpoch
+        let start = Date()
+        let startStep = step
+        progress.message("training \(config.model.rawValue) in \(run.path): \(loader.dataset.count) pairs, \(stepsPerEpoch) steps per epoch, \(totalEpochs) epochs" + (config.maxSteps > 0 ? ", at most \(config.maxSteps) steps" : "") + (step > 0 ? "; resuming at step \(step), epoch \(epoch + 1)" : ""))
+        while epoch < totalEpochs {
+            let batches = loader.batches(epoch: epoch, from: position)
+            while let batch = try batches.next() {
+                guard let target = batch.target else { throw DatasetError("the training split has no targets") }
+                let losses = algorithm.trainStep(input: batch.input, target: target)
+                if losses.contains(where: { !$0.value.isFinite }) {
+                    batches.cancel()
+                    progress.finish()
+                    throw NonFiniteLossError(step: step + 1, losses: losses)
+                }
+                step += 1
+                position = batch.nextPosition
+                let elapsed = Date().timeIntervalSince(start)
+                let rate = Double(step - startStep) / Swift.max(elapsed, 1e-9)
+                if step % config.logEverySteps == 0 || step == 1 {
+                    var record: [String: Any] = ["step": step, "epoch": epoch + 1, "lr": scheduler.optimizers[0].learningRate,
+                                                 "seconds": elapsed, "steps_per_second": rate]
+                    for (k, v) in losses { record[k] = v }
+                    try run.appendLog(record)
+                }
+                let lossText = algorithm.displayedLosses.compactMap { k in losses[k].map { String(format: "%@ %.3f", k, $0) } }.joined(separator: "  ")
+                let eta = Double(plannedSteps - step) / Swift.max(rate, 1e-9)
+                progress.update(String(format: "epoch %d/%d  step %d/%d  %@  %.2f it/s  %.1f img/s  ETA %@", epoch + 1, totalEpochs, step, plannedSteps, lossText, rate, rate * Double(config.batchSize), ProgressReporter.duration(eta)))
+                if config.sampleEverySteps > 0, step % config.sampleEverySteps == 0 {
+                    try algorithm.writeSamples(to: run.samples + String(format: "/step_%07d.png", step))
+                }
+                if config.checkpointEverySteps > 0, step % config.checkpointEverySteps == 0 { try save(algorithm, run.latestCheckpoint) }
+                if config.maxSteps > 0, step >= config.maxSteps {
+                    batches.cancel()
+                    try save(algorithm, run.latestCheckpoint)
+                    progress.finish()
+                    progress.message("reached \(config.maxSteps) steps; checkpoint \(run.latestCheckpoint)")
+                    return .reachedMaxSteps
+                }
+                if shouldStop() {
+                    batches.cancel()
+                    try save(algorithm, run.latestCheckpoint)
+                    progress.finish()
+                    progress.message("stopped at step \(step); checkpoint saved to \(run.latestCheckpoint) (continue with --resume)")
+                    return .interrupted
+                }
+            }
+            epoch += 1
+            position = 0
+            scheduler.step()
+            try validate(algorithm)
+            try save(algorithm, run.latestCheckpoint)
+            if config.saveEveryEpochs > 0, epoch % config.saveEveryEpochs == 0 { try save(algorithm, run.epochCheckpoint(epoch)) }
+        }
+        progress.finish()
+        progress.message("finished \(totalEpochs) epochs, \(step) steps in \(ProgressReporter.duration(Date().timeIntervalSince(start)))")
+        return .finished
+    }
+
+    func checkpoint(_ algorithm: TrainingAlgorithm) throws -> Checkpoint {
+        Checkpoint(step: step, epoch: epoch, configuration: try config.json(), extra: ["position": String(position)],
+                   networks: algorithm.networks, optimizers: algorithm.optimizers, schedulers: ["lr": scheduler])
+    }
+
+    func save(_ algorithm: TrainingAlgorithm, _ path: String) throws { try checkpoint(algorithm).save(path: path) }
+
+    /// The validation grid of this epoch and its metrics as a log line.
+    func validate(_ algorithm: TrainingAlgorithm) throws {
+        guard let validation else { return }
+        let (rows, metrics) = try algorithm.validationRows(validation)
+        try ImageGrid.make(rows).save(path: run.validation + String(format: "/epoch_%04d.png", epoch))
+        var record: [String: Any] = ["step": step, "epoch": epoch]
+        for (k, v) in metrics { record[k] = v }
+        try run.appendLog(record)
+    }
+}
