@@ -10,7 +10,7 @@ struct SampleCommand: ParsableCommand {
         discussion: """
         For each sketch writes OUT/STEM_input.png and OUT/STEM_z00.png … one image per random latent code \
         z ~ N(0, I); --style adds the result for the code of a reference photo (the encoder's mean), \
-        --aligned reads sketch | photo pairs and adds the photo and its encoded result, --interpolate K \
+        --aligned reads sketch | photo pairs and adds the photo (with an encoder, also its encoded result), --interpolate K \
         writes a strip and a looping GIF walking between two codes. OUT/index.html shows everything, \
         OUT/codes.json lists the codes. Codes come from --seed, so the same command gives the same files. \
         Any size works: sketches are padded to the network's multiple and the results cropped back. \

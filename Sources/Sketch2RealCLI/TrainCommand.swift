@@ -131,6 +131,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "bicyclegan, msgan: U-Net levels (default: 8 at 256 px, 7 at 128, 6 at 64).")
     var unetLevels: Int?
 
+    @Flag(inversion: .prefixedNo, help: "bicyclegan, msgan: concatenate z at every U-Net level, not only to the input (default: on for bicyclegan, off for msgan).")
+    var latentAtEveryLevel: Bool?
+
     @Option(help: "Multimodal: random codes per row of the sample and validation grids.")
     var sampleCodes = 4
 
@@ -227,6 +230,7 @@ struct TrainCommand: ParsableCommand {
         c.encoder.blocks = encoderBlocks
         c.encoder.norm = encoderNorm
         if let unetLevels { c.latentUNet.levels = unetLevels }
+        if let latentAtEveryLevel { c.latentUNet.latentAtEveryLevel = latentAtEveryLevel }
         c.sragan.ngf = ngf
         c.pix2pix.ngf = ngf
         c.latentUNet.ngf = ngf

@@ -395,6 +395,20 @@ final class EvaluationTests: XCTestCase {
         return (folder + "/data", folder + "/tiny.safetensors", folder)
     }
 
+    /// A one-palette synthetic set has no modes to cover: evaluation reports none instead of failing.
+    func testOnePaletteSyntheticDataSkipsModeCoverage() throws {
+        let setup = try syntheticSetup()
+        let data = setup.folder + "/one"
+        try SyntheticDataset.write(count: 8, modes: 1, size: 32, outputFolder: data, seed: 2,
+                                   split: .init(train: 0.5, validation: 0.25, test: 0.25))
+        var settings = EvaluationSettings()
+        settings.kidSubsets = 2
+        settings.classifierCache = setup.folder + "/classifiers"
+        let (report, _) = try Evaluator(dataRoot: data, settings: settings).evaluate([try EvaluatedModel.load(setup.model)])
+        XCTAssertNil(report.models[0].knownModes)
+        XCTAssertNil(report.classifier)
+    }
+
     func testEvaluatorOnSyntheticDataWithOneToOneAndMultimodalModels() throws {
         let setup = try syntheticSetup()
         let loaded = try EvaluatedModel.load(setup.model)

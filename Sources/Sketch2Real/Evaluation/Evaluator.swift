@@ -31,7 +31,9 @@ public final class Evaluator {
             throw EvaluationError(error.message)
         }
         inception = try settings.inceptionWeights.map { try InceptionV3.load(path: $0) }
-        if let entries = try? SyntheticDataset.readManifest(folder: dataRoot), let summary = try? SyntheticDataset.readSummary(folder: dataRoot) {
+        // Mode coverage needs at least two known modes; a one-palette synthetic set has nothing to cover.
+        if let entries = try? SyntheticDataset.readManifest(folder: dataRoot), let summary = try? SyntheticDataset.readSummary(folder: dataRoot),
+           summary.modes >= 2 {
             manifest = Dictionary(entries.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
             modes = summary.modes
         } else {

@@ -11,7 +11,8 @@ import Torch
 ///   prior. The same sketches also take the cLR-GAN path with random z ~ N(0, I): G(x, z)
 ///   must fool D2 (λ_GAN2), and λ_z·|μ(E(G(x, z))) − z|₁ updates G only. D2's real images are
 ///   the second half of the batch.
-/// - MSGAN: G(x, z) with random z fools a conditional D and stays close to the target (λ_L1).
+/// - MSGAN: G(x, z) with random z fools a conditional D and, for the first of its two codes,
+///   stays close to the target (λ_L1), as MSGAN's pix2pix does.
 /// - All of them (λ_ms > 0) draw two codes per sketch on the random path and add the
 ///   mode-seeking term λ_ms / (mean|G(x, z1) − G(x, z2)| / mean|z1 − z2| + 1e-5).
 ///
@@ -131,8 +132,10 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         discriminator.freeze()
         discriminator2?.freeze()
         let needFeatures = config.lambdaFeatureMatching > 0
-        // D judges the encoded images; without an encoder (MSGAN) the random ones.
+        // D judges the encoded images; without an encoder (MSGAN) the random ones, whose first
+        // code's images are also held to the target (the second code is free to differ).
         let (judged, judgedSketch, judgedTarget) = encoded.map { ($0.fake, xE, yE) } ?? (fakeRandom, xRandom, yRandom)
+        let (rebuilt, rebuiltTarget) = encoded.map { ($0.fake, yE) } ?? (fakeRandom.narrow(dim: 0, start: 0, length: half), yE)
         let fakeFeatures = needFeatures ? discriminator.features(pair(judgedSketch, judged)) : []
         let ganG = config.gan.generatorLoss(fake: needFeatures ? fakeFeatures.map { $0.last! } : discriminator(pair(judgedSketch, judged)))
         total = total + ganG * options.lambdaGAN
@@ -143,12 +146,12 @@ public final class MultimodalTrainer: TrainingAlgorithm {
             losses["G_GAN2"] = gan2.item()
         }
         if config.lambdaL1 > 0 {
-            let l1 = judged.l1Loss(judgedTarget)
+            let l1 = rebuilt.l1Loss(rebuiltTarget)
             total = total + l1 * config.lambdaL1
             losses["G_L1"] = l1.item()
         }
         if let perceptual {
-            let p = perceptual(judged, judgedTarget)
+            let p = perceptual(rebuilt, rebuiltTarget)
             total = total + p * config.lambdaPerceptual
             losses["G_perceptual"] = p.item()
         }
