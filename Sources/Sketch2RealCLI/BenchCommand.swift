@@ -116,7 +116,7 @@ struct LoaderBench: ParsableCommand {
     var epochs = 1
 
     func run() throws {
-        let options = DatasetOptions(preprocess: PreprocessOptions(mode: .resizeAndCrop, loadSize: size + size * 30 / 256, cropSize: size))
+        let options = DatasetOptions(preprocess: PreprocessOptions(mode: .resizeAndCrop, loadSize: PreprocessOptions.loadSize(forCrop: size), cropSize: size))
         let dataset = try PairedDataset(root: data, split: "train", options: options)
         let loader = try DataLoader(dataset: dataset, batchSize: batchSize, seed: 0, workers: workers)
         let start = Date()

@@ -204,7 +204,7 @@ struct TrainCommand: ParsableCommand {
         c.data.direction = direction
         c.data.inputChannels = inputChannels
         c.data.outputChannels = outputChannels
-        c.data.preprocess = PreprocessOptions(mode: preprocess, loadSize: loadSize ?? (size + size * 30 / 256), cropSize: size,
+        c.data.preprocess = PreprocessOptions(mode: preprocess, loadSize: loadSize ?? PreprocessOptions.loadSize(forCrop: size), cropSize: size,
                                               flip: !noFlip, multiple: model == .sragan ? 4 : 1)
         c.epochs = epochs
         c.epochsDecay = epochsDecay

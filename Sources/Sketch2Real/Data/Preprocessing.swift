@@ -28,6 +28,9 @@ public struct PreprocessOptions: Sendable, Codable, Equatable {
         self.multiple = multiple
     }
 
+    /// pix2pix's load size for a crop size: 286 for 256, scaled alike for other sizes.
+    public static func loadSize(forCrop size: Int) -> Int { size + size * 30 / 256 }
+
     /// Test-time preprocessing: the same size as training, no randomness.
     public static func evaluation(size: Int, multiple: Int = 4) -> PreprocessOptions {
         PreprocessOptions(mode: .resizeAndCrop, loadSize: size, cropSize: size, flip: false, multiple: multiple)

@@ -109,7 +109,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public static func defaults(for model: ModelKind, size: Int = 256) -> TrainingConfig {
         var c = TrainingConfig()
         c.model = model
-        c.data.preprocess = PreprocessOptions(mode: .resizeAndCrop, loadSize: size + size * 30 / 256, cropSize: size)
+        c.data.preprocess = PreprocessOptions(mode: .resizeAndCrop, loadSize: PreprocessOptions.loadSize(forCrop: size), cropSize: size)
         c.blocksForSize(size)
         switch model {
         case .sragan:
