@@ -14,12 +14,13 @@ struct SampleCommand: ParsableCommand {
         writes a strip and a looping GIF walking between two codes. OUT/index.html shows everything, \
         OUT/codes.json lists the codes. Codes come from --seed, so the same command gives the same files. \
         Any size works: sketches are padded to the network's multiple and the results cropped back. \
-        An unreadable file is reported and the others are still drawn; the exit status is then 1.
+        An unreadable file is reported and the others are still drawn; the exit status is then 1. \
+        Without --model the bundled LSRAGAN (models/lsragan-landscapes.safetensors) is used.
         """
     )
 
-    @Option(help: "A multimodal model: exported .safetensors, checkpoint, or run folder.")
-    var model: String
+    @Option(help: "A multimodal model: exported .safetensors, checkpoint, or run folder (default: the bundled models/lsragan-landscapes.safetensors).")
+    var model: String?
 
     @Argument(help: "Sketch files or folders.")
     var inputs: [String]
@@ -60,7 +61,8 @@ struct SampleCommand: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let loaded = try GeneratorFile.loadMultimodal(model)
+        let modelPath = try model ?? BundledModels.path(BundledModels.sampling)
+        let loaded = try GeneratorFile.loadMultimodal(modelPath)
         var options = SampleOptions()
         options.count = count
         options.seed = seed
@@ -71,7 +73,7 @@ struct SampleCommand: ParsableCommand {
         options.sheet = sheet
         let gallery: SampleGallery
         do {
-            gallery = try SampleGallery(model: loaded, modelName: model, options: options, folder: out)
+            gallery = try SampleGallery(model: loaded, modelName: modelPath, options: options, folder: out)
         } catch let e as ModelError {
             throw ValidationError(e.message + ".")
         }

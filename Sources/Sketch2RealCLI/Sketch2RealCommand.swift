@@ -8,7 +8,7 @@ struct Sketch2RealCommand: ParsableCommand {
         commandName: "sketch2real",
         abstract: "Turn sketches into realistic images with conditional GANs.",
         version: SystemReport.version,
-        subcommands: [InfoCommand.self, DatasetCommand.self, TrainCommand.self, TranslateCommand.self, SampleCommand.self, ExportCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self]
+        subcommands: [InfoCommand.self, DatasetCommand.self, TrainCommand.self, TranslateCommand.self, SampleCommand.self, ExportCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self, DemoCommand.self]
     )
 }
 

@@ -12,12 +12,13 @@ struct TranslateCommand: ParsableCommand {
         network's multiple and the result cropped back. Grey, colour and RGBA sketches are accepted. \
         A file that cannot be read is reported and the others are still translated; the exit status \
         is then 1. Multimodal models (lsragan, bicyclegan, msgan) use the latent code z = 0, the mean \
-        of their prior; `sketch2real sample` draws many images per sketch.
+        of their prior; `sketch2real sample` draws many images per sketch. Without --model the bundled \
+        SRAGAN (models/sragan-landscapes.safetensors) is used.
         """
     )
 
-    @Option(help: "An exported model (.safetensors), a checkpoint, or a run folder.")
-    var model: String
+    @Option(help: "An exported model (.safetensors), a checkpoint, or a run folder (default: the bundled models/sragan-landscapes.safetensors).")
+    var model: String?
 
     @Argument(help: "Sketch files or folders.")
     var inputs: [String]
@@ -40,7 +41,7 @@ struct TranslateCommand: ParsableCommand {
 
     func run() throws {
         runtime.apply()
-        let (generator, _) = try GeneratorFile.load(model)
+        let (generator, _) = try GeneratorFile.load(model ?? BundledModels.path(BundledModels.translation))
         let files = try DatasetLayout.inputs(inputs)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let translator = Translator(generator: generator)
