@@ -119,7 +119,8 @@ public struct DemoGallery {
         th { text-align: left; padding: 6px 10px; border-bottom: 2px solid #ccc; }
         td { padding: 10px; vertical-align: top; border-bottom: 1px solid #eee; }
         img { width: 192px; height: 192px; image-rendering: auto; border: 1px solid #ddd; margin: 0 4px 4px 0; }
-        td.vars img { width: 144px; height: 144px; }
+        td.vars { white-space: nowrap; }
+        td.vars img { width: 128px; height: 128px; }
         .cap { font-weight: 600; margin-top: 4px; max-width: 192px; }
         .credit { font-size: 12px; color: #666; max-width: 192px; }
         </style></head><body>
