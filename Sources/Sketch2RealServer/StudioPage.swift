@@ -1,0 +1,3 @@
+enum StudioPage {
+    static let html = "<!doctype html><title>Sketch2Real Studio</title>"
+}
