@@ -80,7 +80,10 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "Sketch2RealTests", dependencies: ["Sketch2Real"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "Sketch2RealServerTests", dependencies: ["Sketch2RealServer", "Sketch2Real", "Torch"]),
+        .testTarget(
+            name: "Sketch2RealServerTests",
+            dependencies: ["Sketch2RealServer", "Sketch2Real", "Torch", .product(name: "Logging", package: "swift-log")]
+        ),
     ],
     cxxLanguageStandard: .cxx17
 )

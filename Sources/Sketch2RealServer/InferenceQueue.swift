@@ -13,7 +13,7 @@ public enum InferenceQueueError: Error, Equatable, Sendable {
 /// and inference blocks a core for its whole duration, so it runs on these dedicated threads
 /// rather than on Swift's cooperative pool or NIO's event loops.
 ///
-/// At most `capacity` jobs wait; a submission beyond that fails at once with `.full`, so an
+/// At most `capacity` jobs wait for a busy worker; a submission beyond that fails at once with `.full`, so an
 /// overload produces quick 503s instead of a growing pile. A waiting job whose submitter is
 /// cancelled (timed out, client gone) is dropped without running.
 public final class InferenceQueue<Context>: @unchecked Sendable {
@@ -73,7 +73,8 @@ public final class InferenceQueue<Context>: @unchecked Sendable {
                 let refusal: (any Error)? = condition.withLock {
                     guard accepting else { return InferenceQueueError.shuttingDown }
                     if state.isCancelled { return CancellationError() }
-                    guard waiting.count < capacity || (running < workerCount && waiting.isEmpty) else {
+                    // Idle workers are about to take jobs that wait, so they add to the room.
+                    guard waiting.count < capacity + (workerCount - running) else {
                         let perWorker = Double(waiting.count + running) / Double(workerCount)
                         let seconds = Int((averageSeconds * max(1, perWorker)).rounded(.up))
                         return InferenceQueueError.full(retryAfterSeconds: min(max(seconds, 1), 60))

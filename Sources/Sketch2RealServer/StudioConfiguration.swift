@@ -21,6 +21,9 @@ public struct StudioConfiguration: Sendable {
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeout = 60.0
 
+    /// Seconds each job sleeps on its worker before running: lets tests hold a worker busy.
+    var workerDelayForTesting = 0.0
+
     public init() {}
 
     /// A message for the first setting out of range, or nil.

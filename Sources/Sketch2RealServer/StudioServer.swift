@@ -154,9 +154,11 @@ public final class StudioServer: Sendable {
         let timeout = configuration.inferenceTimeout
         let metrics = self.metrics
         let queue = self.queue
+        let delay = configuration.workerDelayForTesting
         do {
             return try await withDeadline(seconds: timeout) {
                 try await queue.submit { models in
+                    if delay > 0 { Thread.sleep(forTimeInterval: delay) }
                     let start = ContinuousClock.now
                     defer { metrics.inferenceFinished(route: route, seconds: Self.milliseconds(since: start) / 1000) }
                     return try work(models)
