@@ -17,8 +17,9 @@ enum StudioPage {
   header { padding: 10px 18px; background: #fff; border-bottom: 1px solid var(--line); display: flex; align-items: baseline; gap: 14px; }
   header h1 { font-size: 18px; margin: 0; }
   header span { color: var(--muted); }
-  main { display: flex; gap: 18px; padding: 18px; flex-wrap: wrap; align-items: flex-start; }
-  #output { flex: 1 1 460px; }
+  main { display: flex; gap: 18px; padding: 18px; align-items: flex-start; }
+  #side { display: flex; flex-direction: column; gap: 18px; flex: 1 1 auto; min-width: 440px; }
+  @media (max-width: 900px) { main { flex-wrap: wrap; } }
   section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px; }
   h2 { font-size: 14px; margin: 0 0 8px; }
   .row { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
@@ -29,25 +30,25 @@ enum StudioPage {
   button.on { background: var(--accent); border-color: var(--accent); color: #fff; }
   button.primary { background: var(--accent); border-color: var(--accent); color: #fff; font-weight: 600; padding: 6px 16px; }
   #canvas { display: block; width: 384px; height: 384px; border: 1px solid var(--line); border-radius: 4px; background: #fff; touch-action: none; cursor: crosshair; }
-  #results { display: grid; grid-template-columns: repeat(auto-fill, 200px); gap: 10px; min-width: 420px; max-width: 860px; }
+  #results { display: grid; grid-template-columns: repeat(auto-fill, 190px); gap: 10px; }
   .card { border: 1px solid var(--line); border-radius: 6px; padding: 6px; background: #fff; }
   .card.a { outline: 3px solid #e0763b; } .card.b { outline: 3px solid #3bb07d; }
-  .card img { display: block; width: 186px; height: 186px; object-fit: contain; background: #eee; image-rendering: auto; }
+  .card img { display: block; width: 176px; height: 176px; object-fit: contain; background: #eee; image-rendering: auto; }
   .card .row { margin: 6px 0 0; gap: 4px; } .card button, .card a { font-size: 12px; padding: 2px 6px; }
   .card .meta { color: var(--muted); font-size: 11px; }
   a.download { color: var(--accent); text-decoration: none; border: 1px solid var(--line); border-radius: 6px; }
-  #interp img { display: block; width: 256px; height: 256px; object-fit: contain; background: #eee; }
-  #mix { width: 256px; }
+  #interp img { display: block; width: 176px; height: 176px; object-fit: contain; background: #eee; }
+  #mix { width: 176px; }
   #status { min-height: 20px; color: var(--muted); }
   #status.error { color: #b42318; }
   #latency { font-variant-numeric: tabular-nums; }
-  #log { margin: 6px 0 0; padding-left: 18px; color: var(--muted); font-size: 12px; max-height: 120px; overflow: auto; font-variant-numeric: tabular-nums; }
+  #log { margin: 6px 0 0; padding-left: 18px; color: var(--muted); font-size: 12px; max-height: 54px; overflow: auto; font-variant-numeric: tabular-nums; }
   .hidden { display: none !important; }
   label { color: var(--muted); }
 </style>
 </head>
 <body>
-<header><h1>Sketch2Real Studio</h1><span>draw a sketch, get an image</span><span id="latency"></span></header>
+<header><h1>Sketch2Real Studio</h1><span>draw a sketch, get an image</span><span id="latency" style="margin-left:auto"></span></header>
 <main>
   <section id="draw">
     <h2>Sketch</h2>
@@ -64,27 +65,31 @@ enum StudioPage {
       <label class="download" style="padding:4px 9px;cursor:pointer">Upload sketch…<input id="upload" type="file" accept="image/png,image/jpeg" class="hidden"></label>
     </div>
   </section>
+  <div id="side">
   <section id="controls">
     <h2>Generate</h2>
-    <div class="row"><label for="model">model</label><select id="model"></select></div>
-    <div class="row mm"><label for="count">variations</label><input id="count" type="number" min="1" max="16" value="4" style="width:64px">
+    <div class="row"><label for="model">model</label><select id="model"></select>
+      <span class="mm"><label for="count">variations</label><input id="count" type="number" min="1" max="16" value="4" style="width:64px">
       <label for="seed">seed</label><input id="seed" type="number" min="0" placeholder="random" style="width:120px">
-      <button id="reseed" title="New random seed">new seed</button></div>
-    <div class="row mm"><label for="spread">"more like this" spread</label><input id="spread" type="number" min="0" max="4" step="0.1" value="0.5" style="width:64px"></div>
-    <div class="row"><button id="generate" class="primary">Generate</button></div>
-    <div id="status"></div>
+      <button id="reseed" title="New random seed">new seed</button>
+      <label for="spread">spread</label><input id="spread" type="number" min="0" max="4" step="0.1" value="0.5" style="width:60px" title='How far "more like this" strays from the chosen code'></span></div>
+    <div class="row"><button id="generate" class="primary">Generate</button><span id="status"></span></div>
     <ol id="log"></ol>
   </section>
   <section id="output">
     <h2>Results</h2>
-    <div id="results"></div>
-    <div id="interp" class="mm hidden" style="margin-top:12px">
+    <div style="display:flex; gap:16px; align-items:flex-start">
+    <div id="results" style="flex:1"></div>
+    <div id="interp" class="mm hidden">
       <h2>Between <span style="color:#e0763b">A</span> and <span style="color:#3bb07d">B</span></h2>
       <img id="interp-image" alt="interpolation">
       <div class="row"><span>A</span><input id="mix" type="range" min="0" max="8" value="0"><span>B</span>
-        <a id="interp-download" class="download" download="sketch2real-interpolation.png" style="padding:2px 6px">Download</a></div>
+      </div>
+      <a id="interp-download" class="download" download="sketch2real-interpolation.png" style="padding:2px 6px; font-size:12px">Download</a>
+    </div>
     </div>
   </section>
+  </div>
 </main>
 <script>
 "use strict";
@@ -177,9 +182,9 @@ function status(text, isError = false) { $("status").textContent = text; $("stat
 function currentModel() { return models.find((m) => m.name === $("model").value); }
 function showModelControls() {
   const m = currentModel(), mm = !!(m && m.multimodal);
-  document.querySelectorAll(".mm").forEach((el) => el.classList.toggle("hidden", !mm || (el.id === "interp" && !(codesA && codesB))));
+  document.querySelectorAll(".mm").forEach((el) => el.classList.toggle("hidden", !mm || (el.id === "interp" && !(codesA && codesB && frames.length))));
 }
-$("model").onchange = () => { codesA = codesB = null; showModelControls(); };
+$("model").onchange = () => { codesA = codesB = null; frames = []; showModelControls(); };
 
 async function loadModels() {
   try {
@@ -293,7 +298,7 @@ function mark(card, which) {
 async function generate() {
   const model = currentModel();
   if (!model) { status("No model to use.", true); return; }
-  codesA = codesB = null; showModelControls();
+  codesA = codesB = null; frames = []; showModelControls();
   if (!model.multimodal) {
     const body = await call("/api/translate", {}, "translate");
     if (body) showResults([{ image: body.image }], model);
@@ -309,7 +314,7 @@ async function moreLikeThis(code) {
   const model = currentModel();
   const seed = Math.floor(Math.random() * 2 ** 31);
   const body = await call("/api/sample", { n: $("count").value || "4", code: code.join(","), spread: $("spread").value || "0.5", seed }, "more like this");
-  if (body) { codesA = codesB = null; showModelControls(); showResults(body.images, model); }
+  if (body) { codesA = codesB = null; frames = []; showModelControls(); showResults(body.images, model); }
 }
 
 async function interpolate() {
