@@ -3,14 +3,16 @@ import XCTest
 @testable import Sketch2RealServer
 
 /// The studio page in a real browser: headless Chromium draws strokes on the canvas with the
-/// mouse, uses undo and redo, clicks Generate, and waits for the result images; then it asks for
-/// "more like this" and interpolates between two variations. Saves a screenshot.
+/// mouse, uses undo and redo, clicks Generate with a one-to-one and a multimodal model, and waits
+/// for the result images; then it asks for "more like this" and interpolates between two
+/// variations. Saves screenshots.
 ///
 /// Chromium is required (scripts/bootstrap installs Debian's `chromium`): without it this test
-/// fails rather than skips. The screenshot goes to `.build/studio-screenshot.png`; with
-/// `SKETCH2REAL_STUDIO_MODELS=DIR` the test serves those models instead of tiny untrained ones,
-/// and with `SKETCH2REAL_STUDIO_SCREENSHOT=PATH` also writes the screenshot there (the README's
-/// picture is made that way).
+/// fails rather than skips. Screenshots go to `.build/studio-screenshot.png` (multimodal) and
+/// `.build/studio-screenshot-translate.png` (one-to-one); with `SKETCH2REAL_STUDIO_MODELS=DIR` the
+/// test serves those models instead of tiny untrained ones, and with
+/// `SKETCH2REAL_STUDIO_SCREENSHOTS=FOLDER` also copies the screenshots there as `studio.png` and
+/// `studio-translate.png` (the README's pictures are made that way).
 final class StudioBrowserTests: XCTestCase {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -49,9 +51,9 @@ final class StudioBrowserTests: XCTestCase {
         try browser.open(url, width: 1360, height: 860)
         try browser.waitFor("document.readyState === 'complete' && document.querySelectorAll('#model option').length", what: "the page and its model list")
 
-        // Pick the multimodal model, so every control of the page takes part.
-        let multimodal = try browser.evaluate("(() => { const m = models.find((m) => m.multimodal); if (m) { document.querySelector('#model').value = m.name; document.querySelector('#model').dispatchEvent(new Event('change')); } return m ? m.name : ''; })()") as? String ?? ""
-        XCTAssertFalse(multimodal.isEmpty, "a multimodal model is listed")
+        func choose(multimodal: Bool) throws -> String {
+            try browser.evaluate("(() => { const m = models.find((m) => m.multimodal === \(multimodal)); if (m) { document.querySelector('#model').value = m.name; document.querySelector('#model').dispatchEvent(new Event('change')); } return m ? m.name : ''; })()") as? String ?? ""
+        }
 
         // Draw a landscape with the mouse: horizon, mountain, sun, a tree.
         let canvas = try browser.frame(of: "#canvas")
@@ -61,6 +63,9 @@ final class StudioBrowserTests: XCTestCase {
         try browser.stroke(stride(from: 0.02, through: 0.98, by: 0.04).map { at($0, 0.62 + 0.03 * sin($0 * 9)) })
         try browser.stroke([at(0.1, 0.62), at(0.25, 0.3), at(0.35, 0.42), at(0.48, 0.22), at(0.65, 0.6)])
         try browser.stroke((0 ... 24).map { i in let a = Double(i) / 24 * 2 * Double.pi; return at(0.8 + 0.07 * cos(a), 0.18 + 0.07 * sin(a)) })
+        try browser.stroke((0 ... 12).map { i in let a = Double(i) / 12 * Double.pi; return at(0.42 + 0.06 * cos(a), 0.14 - 0.04 * sin(a)) })
+        try browser.stroke((0 ... 12).map { i in let a = Double(i) / 12 * Double.pi; return at(0.53 + 0.06 * cos(a), 0.14 - 0.05 * sin(a)) })
+        try browser.stroke([at(0.36, 0.14), at(0.59, 0.14)])
         let beforeTree = try XCTUnwrap(browser.evaluate(darkPixels) as? Int)
         XCTAssertGreaterThan(beforeTree, 1000, "the strokes reached the canvas")
         try browser.stroke([at(0.15, 0.9), at(0.15, 0.72), at(0.1, 0.8), at(0.15, 0.72), at(0.2, 0.8)])
@@ -71,10 +76,20 @@ final class StudioBrowserTests: XCTestCase {
         try browser.click("#redo")
         XCTAssertEqual(try browser.evaluate(darkPixels) as? Int, withTree, "redo brings it back")
 
-        // Generate: variations appear as loaded images, with the latency shown.
+        let loaded = "(() => { const imgs = [...document.querySelectorAll('#results img.result')]; return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0) ? imgs.length : 0; })()"
+        let shots = Self.repositoryRoot.appendingPathComponent(".build").path
+
+        // A one-to-one model: Generate gives one image.
+        XCTAssertFalse(try choose(multimodal: false).isEmpty, "a one-to-one model is listed")
+        try browser.click("#generate")
+        XCTAssertEqual(try browser.waitFor(loaded, what: "the translated image") as? Int, 1)
+        try browser.screenshot(to: shots + "/studio-screenshot-translate.png")
+
+        // A multimodal model: variations appear as loaded images, with the latency shown.
+        XCTAssertFalse(try choose(multimodal: true).isEmpty, "a multimodal model is listed")
         _ = try browser.evaluate("document.querySelector('#seed').value = '7'")
         try browser.click("#generate")
-        let loaded = "(() => { const imgs = [...document.querySelectorAll('#results img.result')]; return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0) ? imgs.length : 0; })()"
+        try browser.waitFor("document.querySelector('#status').textContent.startsWith('sample') && document.querySelector('#status').textContent.endsWith('done')", what: "the sampling request")
         let count = try browser.waitFor(loaded, what: "the generated images")
         XCTAssertEqual(count as? Int, 4, "four variations by default")
         XCTAssertTrue((try browser.evaluate("document.querySelector('#latency').textContent") as? String ?? "").contains(" ms"), "the latency is shown")
@@ -96,15 +111,16 @@ final class StudioBrowserTests: XCTestCase {
         let status = try browser.evaluate("document.querySelector('#status').textContent") as? String ?? ""
         XCTAssertEqual(try browser.evaluate("document.querySelector('#status').classList.contains('error')") as? Bool, false, status)
 
-        let shot = Self.repositoryRoot.appendingPathComponent(".build/studio-screenshot.png").path
-        try browser.screenshot(to: shot)
-        print("studio screenshot: \(shot)")
-        if let extra = ProcessInfo.processInfo.environment["SKETCH2REAL_STUDIO_SCREENSHOT"], !extra.isEmpty {
-            try? FileManager.default.removeItem(atPath: extra)
-            try FileManager.default.copyItem(atPath: shot, toPath: extra)
-            print("studio screenshot copied to \(extra)")
+        try browser.screenshot(to: shots + "/studio-screenshot.png")
+        print("studio screenshots: \(shots)/studio-screenshot.png, \(shots)/studio-screenshot-translate.png")
+        if let folder = ProcessInfo.processInfo.environment["SKETCH2REAL_STUDIO_SCREENSHOTS"], !folder.isEmpty {
+            for (from, to) in [("studio-screenshot.png", "studio.png"), ("studio-screenshot-translate.png", "studio-translate.png")] {
+                try? FileManager.default.removeItem(atPath: folder + "/" + to)
+                try FileManager.default.copyItem(atPath: shots + "/" + from, toPath: folder + "/" + to)
+            }
+            print("studio screenshots copied to \(folder)/studio.png and studio-translate.png")
         }
-        XCTAssertGreaterThan((try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0, 10_000)
+        XCTAssertGreaterThan((try FileManager.default.attributesOfItem(atPath: shots + "/studio-screenshot.png")[.size] as? Int) ?? 0, 10_000)
     }
 
     func jsString(_ s: String) throws -> String {
