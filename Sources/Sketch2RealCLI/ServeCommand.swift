@@ -26,8 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder of exported models (default: the bundled models folder, or $\(BundledModels.environmentKey)).")
     var models: String?
 
-    @Option(help: "Inference worker threads, each with its own copy of every model.")
-    var workers = 2
+    @Option(help: "Inference worker threads, each with its own copy of every model (libtorch already uses every core for one; more help on many cores, with --threads).")
+    var workers = 1
 
     @Option(help: "Requests that may wait for a worker before new ones get 503.")
     var queue = 16

@@ -110,6 +110,16 @@ public final class InferenceQueue<Context>: @unchecked Sendable {
         }
     }
 
+    /// `shutdown()` without holding a Swift concurrency thread while the workers finish.
+    public func shutdown() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread { [self] in
+                shutdown()
+                done.resume()
+            }.start()
+        }
+    }
+
     private func record(seconds: Double) {
         condition.withLock { averageSeconds = 0.8 * averageSeconds + 0.2 * seconds }
     }

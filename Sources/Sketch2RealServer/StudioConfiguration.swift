@@ -4,8 +4,10 @@ public struct StudioConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// Port to bind; 0 picks a free one (tests).
     public var port = 8080
-    /// Inference worker threads, each with its own copy of every model.
-    public var workers = 2
+    /// Inference worker threads, each with its own copy of every model. libtorch already spreads
+    /// one forward pass over every core, so one worker is fastest on small machines; more pay off
+    /// with many cores (with `--threads` splitting them).
+    public var workers = 1
     /// Jobs that may wait for a worker; one more is refused with 503 and Retry-After.
     public var queueCapacity = 16
     /// Largest request body accepted (413 above it).

@@ -47,14 +47,15 @@ public final class StudioServer: Sendable {
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
         let queue = self.queue
         let task = Task {
-            defer { queue.shutdown() }
             do {
                 try await group.run()
             } catch {
                 bound.resolve(.failure(error))
+                await queue.shutdown()
                 throw error
             }
             bound.resolve(.failure(StudioError(.serviceUnavailable, "the server stopped before it was listening")))
+            await queue.shutdown()
         }
         let port = try await bound.value()
         return RunningStudio(host: configuration.host, port: port, group: group, task: task)

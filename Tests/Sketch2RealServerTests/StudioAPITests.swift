@@ -340,6 +340,14 @@ final class StudioAPITests: XCTestCase {
         assertError(r, 408, contains: "did not arrive within 0.3 s")
     }
 
+    func testAPortInUseIsReportedByStart() throws {
+        _ = try start()
+        let taken = port
+        XCTAssertThrowsError(try startStudio(self, models: models) { $0.port = taken }) {
+            XCTAssertTrue("\($0)".contains("in use"), "\($0)")
+        }
+    }
+
     func testGracefulShutdownFinishesRequestsInFlight() throws {
         models = makeTemporaryFolder(self)
         try writeTinyModels(to: models)

@@ -28,7 +28,7 @@ final class StudioBrowserTests: XCTestCase {
             models = makeTemporaryFolder(self)
             try writeTinyModels(to: models)
         }
-        let (_, running) = try startStudio(self, models: models) { $0.workers = 2 }
+        let (_, running) = try startStudio(self, models: models)
         let log = NSTemporaryDirectory() + "s2r-chromium-\(UUID().uuidString).log"
         let browser = try HeadlessChromium(executable: executable, log: log)
         defer {
