@@ -14,14 +14,7 @@ struct MultipartForm {
 
     /// The boundary parameter of a multipart content type.
     static func boundary(in contentType: String) -> String? {
-        for parameter in contentType.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingWhitespace().lowercased() == "boundary" else { continue }
-            var value = pair[1].trimmingWhitespace()
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            return value.isEmpty ? nil : value
-        }
-        return nil
+        parameter("boundary", in: contentType).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Parses `body`; nil when it is not well-formed multipart with this boundary.

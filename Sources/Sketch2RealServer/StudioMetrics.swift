@@ -76,22 +76,18 @@ public final class StudioMetrics: @unchecked Sendable {
             histogram("sketch2real_http_request_duration_seconds", latency)
             header("sketch2real_inference_duration_seconds", "histogram", "Time a worker spent on one job (decode, generate, encode), by route.")
             histogram("sketch2real_inference_duration_seconds", inference)
-            header("sketch2real_http_requests_in_flight", "gauge", "Requests being answered now.")
-            out += "sketch2real_http_requests_in_flight \(inFlight)\n"
-            header("sketch2real_queue_depth", "gauge", "Inference jobs waiting for a worker.")
-            out += "sketch2real_queue_depth \(queueDepth)\n"
-            header("sketch2real_queue_capacity", "gauge", "Jobs that may wait before requests are refused with 503.")
-            out += "sketch2real_queue_capacity \(queueCapacity)\n"
-            header("sketch2real_inference_in_progress", "gauge", "Inference jobs running now.")
-            out += "sketch2real_inference_in_progress \(inProgress)\n"
-            header("sketch2real_inference_workers", "gauge", "Inference worker threads.")
-            out += "sketch2real_inference_workers \(workers)\n"
-            header("sketch2real_queue_rejected_total", "counter", "Requests refused with 503 because the queue was full.")
-            out += "sketch2real_queue_rejected_total \(rejected)\n"
-            header("sketch2real_request_timeouts_total", "counter", "Requests answered 504 because inference took longer than the timeout.")
-            out += "sketch2real_request_timeouts_total \(timedOut)\n"
-            header("sketch2real_models_loaded", "gauge", "Models the server can use.")
-            out += "sketch2real_models_loaded \(models)\n"
+            func single(_ name: String, _ type: String, _ help: String, _ value: Int) {
+                header(name, type, help)
+                out += "\(name) \(value)\n"
+            }
+            single("sketch2real_http_requests_in_flight", "gauge", "Requests being answered now.", inFlight)
+            single("sketch2real_queue_depth", "gauge", "Inference jobs waiting for a worker.", queueDepth)
+            single("sketch2real_queue_capacity", "gauge", "Jobs that may wait for a busy worker before requests are refused with 503.", queueCapacity)
+            single("sketch2real_inference_in_progress", "gauge", "Inference jobs running now.", inProgress)
+            single("sketch2real_inference_workers", "gauge", "Inference worker threads.", workers)
+            single("sketch2real_queue_rejected_total", "counter", "Requests refused with 503 because the queue was full.", rejected)
+            single("sketch2real_request_timeouts_total", "counter", "Requests answered 504 because inference took longer than the timeout.", timedOut)
+            single("sketch2real_models_loaded", "gauge", "Models the server can use.", models)
             return out
         }
     }
