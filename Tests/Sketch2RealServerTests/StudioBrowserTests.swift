@@ -4,8 +4,8 @@ import XCTest
 
 /// The studio page in a real browser: headless Chromium draws strokes on the canvas with the
 /// mouse, uses undo and redo, clicks Generate with a one-to-one and a multimodal model, and waits
-/// for the result images; then it asks for "more like this" and interpolates between two
-/// variations. Saves screenshots.
+/// for the result images; then it asks for "more like this", interpolates between two
+/// variations, and uses the eraser, Clear and the upload of a sketch file. Saves screenshots.
 ///
 /// Chromium is required (scripts/bootstrap installs Debian's `chromium`): without it this test
 /// fails rather than skips. Screenshots go to `.build/studio-screenshot.png` (multimodal) and
@@ -121,6 +121,22 @@ final class StudioBrowserTests: XCTestCase {
             print("studio screenshots copied to \(folder)/studio.png and studio-translate.png")
         }
         XCTAssertGreaterThan((try FileManager.default.attributesOfItem(atPath: shots + "/studio-screenshot.png")[.size] as? Int) ?? 0, 10_000)
+
+        // The eraser takes ink away; Clear leaves the canvas white; an uploaded sketch fills it.
+        let inked = try XCTUnwrap(browser.evaluate(darkPixels) as? Int)
+        try browser.click("#eraser")
+        try browser.stroke(stride(from: 0.02, through: 0.98, by: 0.04).map { at($0, 0.62 + 0.03 * sin($0 * 9)) })
+        XCTAssertLessThan(try XCTUnwrap(browser.evaluate(darkPixels) as? Int), inked, "the eraser removed ink")
+        try browser.click("#clear")
+        XCTAssertEqual(try browser.evaluate(darkPixels) as? Int, 0, "Clear leaves the canvas white")
+        let upload = makeTemporaryFolder(self) + "/uploaded-sketch.png"
+        try Data(try sketchBytes(width: 48, height: 32)).write(to: URL(fileURLWithPath: upload))
+        let document = try browser.send("DOM.getDocument")
+        let root = try XCTUnwrap((document["root"] as? [String: Any])?["nodeId"] as? Int)
+        let input = try XCTUnwrap(try browser.send("DOM.querySelector", ["nodeId": root, "selector": "#upload"])["nodeId"] as? Int)
+        try browser.send("DOM.setFileInputFiles", ["files": [upload], "nodeId": input])
+        try browser.waitFor("document.querySelector('#status').textContent.startsWith('loaded uploaded-sketch.png (48×32)')", what: "the uploaded sketch")
+        XCTAssertGreaterThan(try XCTUnwrap(browser.evaluate(darkPixels) as? Int), 1000, "the uploaded sketch is on the canvas")
     }
 
     func jsString(_ s: String) throws -> String {
