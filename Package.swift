@@ -27,10 +27,17 @@ let package = Package(
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Sketch2Real", targets: ["Sketch2Real"]),
+        .library(name: "Sketch2RealServer", targets: ["Sketch2RealServer"]),
         .executable(name: "sketch2real", targets: ["Sketch2RealCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already dependencies of Hummingbird; named here because the server uses them directly.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -51,16 +58,32 @@ let package = Package(
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "NN", dependencies: ["Torch"]),
         .target(name: "Sketch2Real", dependencies: ["Torch", "NN"]),
+        .target(
+            name: "Sketch2RealServer",
+            dependencies: [
+                "Sketch2Real", "Torch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "Sketch2RealCLI",
             dependencies: [
-                "Sketch2Real", "Torch", "NN",
+                "Sketch2Real", "Sketch2RealServer", "Torch", "NN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "Sketch2RealTests", dependencies: ["Sketch2Real"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "Sketch2RealServerTests",
+            dependencies: ["Sketch2RealServer", "Sketch2Real", "Torch", .product(name: "Logging", package: "swift-log")]
+        ),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -3,12 +3,12 @@ import Sketch2Real
 import Torch
 
 @main
-struct Sketch2RealCommand: ParsableCommand {
+struct Sketch2RealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sketch2real",
         abstract: "Turn sketches into realistic images with conditional GANs.",
         version: SystemReport.version,
-        subcommands: [InfoCommand.self, DatasetCommand.self, TrainCommand.self, TranslateCommand.self, SampleCommand.self, ExportCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [InfoCommand.self, DatasetCommand.self, TrainCommand.self, TranslateCommand.self, SampleCommand.self, ExportCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self, DemoCommand.self, ServeCommand.self]
     )
 }
 
