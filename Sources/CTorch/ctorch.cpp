@@ -8,9 +8,12 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/version.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -336,10 +339,80 @@ CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, co
                    const int64_t *dilation, int64_t groups) {
   CT_TENSOR(at::conv2d(x->t, w->t, opt(b), ref(stride, 2), ref(padding, 2), ref(dilation, 2), groups))
 }
+// libtorch 1.13 runs CPU transposed convolutions on its slow im2col path (no oneDNN backend).
+// A transposed convolution is the input gradient of the ordinary convolution with the same
+// weight, so it is computed here by oneDNN's backward-data kernel; its own backward is an
+// ordinary convolution (input gradient) and an ordinary weight gradient, also oneDNN's.
+// Same function, sums in another order: results agree to float rounding.
+namespace {
+std::atomic<bool> fast_transposed_convolution{true};
+
+struct OneDNNConvTranspose2d : public torch::autograd::Function<OneDNNConvTranspose2d> {
+  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w,
+                            const at::Tensor &b, std::vector<int64_t> stride, std::vector<int64_t> padding,
+                            std::vector<int64_t> output_padding, std::vector<int64_t> dilation, int64_t groups) {
+    std::vector<int64_t> out_size{x.size(0), w.size(1) * groups, 0, 0};
+    for (int i = 0; i < 2; i++)
+      out_size[2 + i] = (x.size(2 + i) - 1) * stride[i] - 2 * padding[i] + dilation[i] * (w.size(2 + i) - 1) +
+                        output_padding[i] + 1;
+    // Only the shape of the "input" is read by the backward-data kernel.
+    at::Tensor shape_only = at::empty(out_size, x.options());
+    std::vector<int64_t> zero{0, 0};
+    at::Tensor y = std::get<0>(at::convolution_backward(x.contiguous(), shape_only, w, c10::nullopt, stride, padding,
+                                                        dilation, false, zero, groups, {true, false, false}));
+    bool has_bias = b.numel() > 0;
+    if (has_bias) y.add_(b.view({1, -1, 1, 1}));
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["stride"] = stride;
+    ctx->saved_data["padding"] = padding;
+    ctx->saved_data["dilation"] = dilation;
+    ctx->saved_data["groups"] = groups;
+    ctx->saved_data["bias"] = has_bias;
+    return y;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx,
+                                               torch::autograd::tensor_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &w = saved[1];
+    at::Tensor gy = grads[0].contiguous();
+    auto stride = ctx->saved_data["stride"].toIntVector();
+    auto padding = ctx->saved_data["padding"].toIntVector();
+    auto dilation = ctx->saved_data["dilation"].toIntVector();
+    int64_t groups = ctx->saved_data["groups"].toInt();
+    std::vector<int64_t> zero{0, 0};
+    at::Tensor gx, gw, gb;
+    if (ctx->needs_input_grad(0))
+      gx = at::convolution(gy, w, c10::nullopt, stride, padding, dilation, false, zero, groups);
+    if (ctx->needs_input_grad(1))
+      gw = std::get<1>(at::convolution_backward(x.contiguous(), gy, w, c10::nullopt, stride, padding, dilation, false,
+                                                zero, groups, {false, true, false}));
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum({0, 2, 3});
+    return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+} // namespace
+
+void ct_set_fast_transposed_convolution(int on) { fast_transposed_convolution = on != 0; }
+int ct_fast_transposed_convolution(void) { return fast_transposed_convolution ? 1 : 0; }
+
 CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
                              const int64_t *output_padding, int64_t groups, const int64_t *dilation) {
-  CT_TENSOR(at::conv_transpose2d(x->t, w->t, opt(b), ref(stride, 2), ref(padding, 2), ref(output_padding, 2), groups,
-                                 ref(dilation, 2)))
+  CT_GUARD(nullptr, {
+    const at::Tensor &input = x->t, &weight = w->t;
+    bool fast = fast_transposed_convolution && input.device().is_cpu() && input.scalar_type() == at::kFloat &&
+                weight.scalar_type() == at::kFloat && input.dim() == 4 && input.layout() == at::kStrided &&
+                weight.layout() == at::kStrided && at::globalContext().userEnabledMkldnn();
+    for (int i = 0; i < 2 && fast; i++) fast = output_padding[i] < stride[i] || output_padding[i] < dilation[i];
+    if (fast)
+      // Autograd functions take no undefined tensors: an empty one stands for "no bias".
+      return wrap(OneDNNConvTranspose2d::apply(input, weight, b ? b->t : at::empty({0}, weight.options()), std::vector<int64_t>(stride, stride + 2),
+                                               std::vector<int64_t>(padding, padding + 2),
+                                               std::vector<int64_t>(output_padding, output_padding + 2),
+                                               std::vector<int64_t>(dilation, dilation + 2), groups));
+    return wrap(at::conv_transpose2d(input, weight, opt(b), ref(stride, 2), ref(padding, 2), ref(output_padding, 2),
+                                     groups, ref(dilation, 2)));
+  })
 }
 CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b) { CT_TENSOR(at::linear(x->t, w->t, opt(b))) }
 CTTensor ct_batch_norm(CTTensor x, CTTensor w, CTTensor b, CTTensor running_mean, CTTensor running_var, int training,
@@ -424,6 +497,8 @@ int ct_autograd_grad(const CTTensor *outputs, int nout, const CTTensor *grad_out
 }
 int ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int flag) { c10::GradMode::set_enabled(flag != 0); }
+void *ct_inference_mode_begin(void) { return new c10::InferenceMode(true); }
+void ct_inference_mode_end(void *guard) { delete static_cast<c10::InferenceMode *>(guard); }
 
 // ---- random generator -------------------------------------------------------------
 void ct_manual_seed(uint64_t seed) {

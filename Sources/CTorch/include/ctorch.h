@@ -164,6 +164,9 @@ CTTensor ct_linalg_eigh(CTTensor a, CTTensor *eigenvectors);
 // ---- neural-network functions (NULL weight/bias/statistics mean "absent") ----------
 CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
                    const int64_t *dilation, int64_t groups);
+/* Transposed convolutions on CPU float32 through oneDNN (on by default) or libtorch's own path. */
+void ct_set_fast_transposed_convolution(int on);
+int ct_fast_transposed_convolution(void);
 CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
                              const int64_t *output_padding, int64_t groups, const int64_t *dilation);
 CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b);
@@ -212,6 +215,9 @@ int ct_autograd_grad(const CTTensor *outputs, int nout, const CTTensor *grad_out
                      int nin, int retain_graph, int create_graph, int allow_unused, CTTensor *out);
 int ct_grad_enabled(void);
 void ct_set_grad_enabled(int flag);
+/* c10::InferenceMode: no autograd recording and no version counters; ends in reverse order, on the same thread. */
+void *ct_inference_mode_begin(void);
+void ct_inference_mode_end(void *guard);
 
 // ---- random generator -------------------------------------------------------------
 void ct_manual_seed(uint64_t seed);
