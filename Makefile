@@ -29,8 +29,11 @@ demo: release
 info: release
 	@$(BIN_RELEASE) info
 
+# Swift beside the PyTorch reference (same weights, parity checked first) on every model at
+# 128² and 256², batch 1 and 4; about 15 minutes on a 2-thread machine. BENCH_ARGS adds options
+# (e.g. BENCH_ARGS="--models sragan --sizes 128"); docs/PERFORMANCE.md shows a full table.
 bench: release
-	@$(BIN_RELEASE) bench ops
+	PYTHONPATH=.cache/python $(BIN_RELEASE) bench models --python $(PYTHON) --json .build/bench.json --markdown .build/bench.md $(BENCH_ARGS)
 
 # Real landscape photos from Debian packages → an aligned HED-sketch dataset in .cache/datasets.
 fetch-photos: release

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NN
 import Sketch2Real
 import Torch
 
@@ -26,13 +27,13 @@ struct ModelsBench: ParsableCommand {
     var batches = "1,4"
 
     @Option(help: "Timed training steps per round and side.")
-    var steps = 3
+    var steps = 2
 
     @Option(help: "Alternating rounds (Swift, PyTorch, then PyTorch, Swift, ...).")
     var rounds = 2
 
     @Option(help: "Timed inference passes per round and side.")
-    var inferenceRuns = 5
+    var inferenceRuns = 3
 
     @Option(help: "Data set whose first training examples form the batch (its loader speed is measured too).")
     var data = ".cache/datasets/landscapes-256"
@@ -60,6 +61,9 @@ struct ModelsBench: ParsableCommand {
 
     @Flag(help: "For before/after measurements: Swift inference under no-grad instead of inference mode.")
     var noInferenceMode = false
+
+    @Flag(help: "For before/after measurements: Swift's Adam updates op by op instead of in one pass.")
+    var unfusedAdam = false
 
     func list<T>(_ text: String, _ name: String, _ parse: (String) -> T?) throws -> [T] {
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -102,7 +106,8 @@ struct ModelsBench: ParsableCommand {
         var settings = ModelBenchmarkSettings(cases: cases, dataRoot: data, workerExecutable: Self.executablePath,
                                               workerArguments: ["bench", "worker", "--threads", String(threads)]
                                                   + (slowTransposedConvolution ? ["--slow-transposed-convolution"] : [])
-                                                  + (noInferenceMode ? ["--no-inference-mode"] : []),
+                                                  + (noInferenceMode ? ["--no-inference-mode"] : [])
+                                                  + (unfusedAdam ? ["--unfused-adam"] : []),
                                               python: python, peerScript: peerScript)
         settings.steps = steps
         settings.rounds = rounds
@@ -169,10 +174,13 @@ struct BenchWorkerCommand: ParsableCommand {
     var noInferenceMode = false
     @Flag(help: "Transposed convolutions on libtorch's own path.")
     var slowTransposedConvolution = false
+    @Flag(help: "Adam updates op by op.")
+    var unfusedAdam = false
 
     func run() throws {
         runtime.apply()
         if slowTransposedConvolution { Torch.fastTransposedConvolution = false }
+        if unfusedAdam { Adam.fused = false }
         guard let kind = ModelKind(rawValue: model) else { throw ValidationError("unknown model \(model)") }
         do {
             let worker = try ModelBenchmarkWorker(ModelBenchmarkCase(model: kind, size: size, batch: batch), dataRoot: data,

@@ -19,7 +19,7 @@ final class ModelBenchmarkTests: XCTestCase {
 
         let otherOutput = ParityCheck(swiftLosses: losses, peerLosses: losses, swiftOutput: out, peerOutput: out + 0.1)
         XCTAssertFalse(otherOutput.passed)
-        XCTAssertTrue(otherOutput.message.contains("outputs differ"), otherOutput.message)
+        XCTAssertTrue(otherOutput.message.contains("outputs after the step differ"), otherOutput.message)
 
         let otherLoss = ParityCheck(swiftLosses: losses, peerLosses: ["D": 0.7, "G_L1": 0.26], swiftOutput: out, peerOutput: out)
         XCTAssertFalse(otherLoss.passed)

@@ -196,6 +196,9 @@ int ct_add_scalar_(CTTensor t, double s);
 int ct_mul_scalar_(CTTensor t, double s);
 int ct_addcmul_(CTTensor t, CTTensor a, CTTensor b, double value);
 int ct_addcdiv_(CTTensor t, CTTensor a, CTTensor b, double value);
+/* Adam's update of p, exp_avg, exp_avg_sq from grad in one pass (dense float32 CPU); 1: not applicable, nothing changed. */
+int ct_adam_step_(CTTensor param, CTTensor grad, CTTensor exp_avg, CTTensor exp_avg_sq, double lr, double beta1,
+                  double beta2, double eps, int64_t step);
 int ct_copy_(CTTensor dst, CTTensor src);
 int ct_zero_(CTTensor t);
 int ct_fill_(CTTensor t, double value);

@@ -6,7 +6,8 @@ import Foundation
 /// with one JSON object on stdout:
 ///
 ///     parity          {"losses": {name: value}, "output": path}   generator outputs before and after
-///                     one step from the initial state, in a safetensors file ("before", "output")
+///                     one step from the initial state, in a safetensors file ("before", "output");
+///                     the Swift worker adds the step's and the inference pass's FLOPs
 ///     train N         {"seconds": [...]}                          N timed training steps
 ///     infer N         {"seconds": [...]}                          N timed inference passes
 ///     rss             {"peakBytes": n}                            peak resident memory (VmHWM)

@@ -46,7 +46,7 @@ public enum ModelBenchmarkFile {
 
 /// Runs one benchmark case in this process: builds the trainer of the model's default
 /// configuration on a few examples of a data set, then answers the commands of
-/// `ModelBenchmarkProtocol` (one parity step, timed steps, timed inference, FLOP counts).
+/// `ModelBenchmarkProtocol` (one parity step that also counts FLOPs, timed steps, timed inference).
 public final class ModelBenchmarkWorker {
     public let benchCase: ModelBenchmarkCase
     let trainer: any TrainingAlgorithm
@@ -120,11 +120,13 @@ public final class ModelBenchmarkWorker {
 
     /// The generator's inference output, then one training step from the initial state with
     /// the shared seed: its losses and the inference output afterwards.
-    public func parityStep() -> (before: Tensor, losses: [String: Double], after: Tensor) {
+    /// The step and the second pass also count their FLOPs (see `FLOPCounter`).
+    public func parityStep() -> (before: Tensor, losses: [String: Double], after: Tensor, trainingFLOPs: Double, inferenceFLOPs: Double) {
         let before = infer()
         Torch.manualSeed(seed)
-        let losses = trainer.trainStep(input: x, target: y)
-        return (before, losses, infer())
+        let (losses, trainingFLOPs) = FLOPCounter.count { trainer.trainStep(input: x, target: y) }
+        let (after, inferenceFLOPs) = FLOPCounter.count { infer() }
+        return (before, losses, after, trainingFLOPs, inferenceFLOPs)
     }
 
     /// Seconds of each of `steps` training steps.
@@ -135,13 +137,6 @@ public final class ModelBenchmarkWorker {
     /// Seconds of each of `runs` inference passes over the row's batch.
     public func timeInference(runs: Int) -> [Double] {
         (0 ..< runs).map { _ in Self.seconds { _ = infer() } }
-    }
-
-    /// FLOPs of one training step and of one inference pass, counted from the layer shapes.
-    public func countFLOPs() -> (training: Double, inference: Double) {
-        let training = FLOPCounter.count { _ = trainer.trainStep(input: x, target: y) }.flops
-        let inference = FLOPCounter.count { _ = infer() }.flops
-        return (training, inference)
     }
 
     static func seconds(_ body: () -> Void) -> Double {
@@ -175,19 +170,16 @@ extension ModelBenchmarkWorker {
             let n = words.count > 1 ? Int(words[1]) ?? 1 : 1
             switch command {
             case "parity":
-                let (before, losses, output) = parityStep()
+                let (before, losses, output, trainingFLOPs, inferenceFLOPs) = parityStep()
                 let path = folder + "/swift-output.safetensors"
                 do {
                     try SafeTensors(tensors: [("before", before), ("output", output)]).save(path: path)
-                    reply(["losses": losses, "output": path])
+                    reply(["losses": losses, "output": path, "trainingFLOPs": trainingFLOPs, "inferenceFLOPs": inferenceFLOPs])
                 } catch {
                     reply(["error": "\(error)"])
                 }
             case "train": reply(["seconds": timeTraining(steps: n)])
             case "infer": reply(["seconds": timeInference(runs: n)])
-            case "flops":
-                let f = countFLOPs()
-                reply(["training": f.training, "inference": f.inference])
             case "rss": reply(["peakBytes": peakResidentBytes()])
             case "quit": return
             default: reply(["error": "unknown command \(command)"])

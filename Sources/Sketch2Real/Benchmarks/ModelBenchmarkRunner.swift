@@ -32,10 +32,10 @@ public struct ModelBenchmarkSettings: Sendable {
     public var cases: [ModelBenchmarkCase]
     public var dataRoot: String
     /// Timed training steps per round and side; rounds alternate Swift and PyTorch.
-    public var steps = 3
+    public var steps = 2
     public var rounds = 2
     /// Timed inference passes per round and side.
-    public var inferenceRuns = 5
+    public var inferenceRuns = 3
     /// The Swift worker: this program and the arguments that start its worker subcommand.
     public var workerExecutable: String
     public var workerArguments: [String]
@@ -102,13 +102,9 @@ public enum ModelBenchmarkRunner {
             row.failure = "parity check failed, no speed reported: \(parity.message)"
             return
         }
-        let flops = try swift.send("flops")
-        row.trainingFLOPs = flops["training"] as? Double ?? 0
-        row.inferenceFLOPs = flops["inference"] as? Double ?? 0
-        // One untimed step and pass each on the peer too (the Swift one took the FLOP-counting step).
-        _ = try peer.seconds("train 1")
-        _ = try peer.seconds("infer 1")
-        _ = try swift.seconds("infer 1")
+        // The parity step and its inference passes were also each side's warm-up.
+        row.trainingFLOPs = ours["trainingFLOPs"] as? Double ?? 0
+        row.inferenceFLOPs = ours["inferenceFLOPs"] as? Double ?? 0
 
         var ourSteps: [Double] = [], theirSteps: [Double] = [], ourPasses: [Double] = [], theirPasses: [Double] = []
         for round in 0 ..< s.rounds {
