@@ -363,10 +363,13 @@ class Peer:
     def step(self):
         return (self.multimodal_step if self.multimodal else self.paired_step)(self.x, self.y)
 
+    def generate(self):
+        with torch.no_grad():
+            return self.G(self.x_infer, self.z_infer) if self.z_infer is not None else self.G(self.x_infer)
+
     def infer(self):
         self.G.eval()
-        with torch.no_grad():
-            out = self.G(self.x_infer, self.z_infer) if self.z_infer is not None else self.G(self.x_infer)
+        out = self.generate()
         self.G.train()
         return out
 
@@ -422,10 +425,12 @@ def main():
                 reply({"seconds": times})
             elif command == "infer":
                 times = []
+                peer.G.eval()
                 for _ in range(n):
                     start = time.perf_counter()
-                    peer.infer()
+                    peer.generate()
                     times.append(time.perf_counter() - start)
+                peer.G.train()
                 reply({"seconds": times})
             elif command == "rss":
                 reply({"peakBytes": peak_resident_bytes()})

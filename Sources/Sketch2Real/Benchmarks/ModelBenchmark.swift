@@ -111,6 +111,11 @@ public final class ModelBenchmarkWorker {
     func infer() -> Tensor {
         generator.eval()
         defer { generator.train() }
+        return pass()
+    }
+
+    /// One pass of the generator as it is (the caller sets evaluation mode).
+    func pass() -> Tensor {
         let body = { [generator, xInfer, zInfer] () -> Tensor in
             if let zInfer, let latent = generator as? any LatentImageGenerator { return latent.generate(xInfer, z: zInfer) }
             return generator.translate(xInfer)
@@ -136,7 +141,9 @@ public final class ModelBenchmarkWorker {
 
     /// Seconds of each of `runs` inference passes over the row's batch.
     public func timeInference(runs: Int) -> [Double] {
-        (0 ..< runs).map { _ in Self.seconds { _ = infer() } }
+        generator.eval()
+        defer { generator.train() }
+        return (0 ..< runs).map { _ in Self.seconds { _ = pass() } }
     }
 
     static func seconds(_ body: () -> Void) -> Double {
