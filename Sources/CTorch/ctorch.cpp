@@ -468,10 +468,10 @@ int ct_addcmul_(CTTensor t, CTTensor a, CTTensor b, double value) { CT_STATUS(t-
 int ct_addcdiv_(CTTensor t, CTTensor a, CTTensor b, double value) { CT_STATUS(t->t.addcdiv_(a->t, b->t, value)) }
 
 // One Adam update of a parameter in a single pass over p, g, m and v, instead of the eight
-// passes (and two temporaries) of the op-by-op form. Each element follows the op-by-op form's
-// float operations in the same order — m·β1 then fma(g, 1 − β1, ·) as libtorch's add with
-// alpha, v·β2 + ((1 − β2)·g)·g, √v / √bc2 + ε, p + ((−lr/bc1)·m) / denom — so the two agree
-// to the last bit where libtorch's vectorised kernels run. Dense float32 CPU tensors only;
+// passes (and two temporaries) of the op-by-op form. Each element follows libtorch's kernels'
+// float operations (AVX2 build, which fuses multiply-adds): fma(g, 1 − β1, m·β1) as add with
+// alpha, fma((1 − β2)·g, g, v·β2) as addcmul, √v / √bc2 + ε, p + ((−lr/bc1)·m) / denom as
+// addcdiv — so the two agree to the last bit (FusedAdamTests). Dense float32 CPU tensors only;
 // returns 1 without touching anything for others.
 namespace {
 void adam_update(float *pp, float *mp, float *vp, const float *gp, int64_t begin, int64_t end, float b1, float a1,
@@ -480,7 +480,7 @@ void adam_update(float *pp, float *mp, float *vp, const float *gp, int64_t begin
   for (int64_t i = begin; i < end; i++) {
     const float gi = gp[i];
     const float mi = std::fma(gi, a1, mp[i] * b1);
-    const float vi = vp[i] * b2 + (a2 * gi) * gi;
+    const float vi = std::fma(a2 * gi, gi, vp[i] * b2);
     const float denom = std::sqrt(vi) / bc2_sqrt + e;
     mp[i] = mi;
     vp[i] = vi;

@@ -9,11 +9,11 @@ final class FusedAdamTests: XCTestCase {
     func run(fused: Bool, steps: Int) -> [Float] {
         Adam.fused = fused
         Torch.manualSeed(3)
-        let p = Tensor.randn([1000]).requiringGrad()
+        let p = Tensor.randn([1003]).requiringGrad()
         let opt = Adam([p], learningRate: 2e-4, betas: (0.5, 0.999))
         for k in 0 ..< steps {
             // Gradients of all magnitudes, including ones near ε where Adam's step is most sensitive.
-            let scale = Tensor.randn([1000]) * pow(10, Double(k % 5 - 6))
+            let scale = Tensor.randn([1003]) * pow(10, Double(k % 5 - 6))
             ((p * p).sum() * 0.5 + (p * scale).sum()).backward()
             opt.step()
             opt.zeroGrad()
@@ -23,8 +23,9 @@ final class FusedAdamTests: XCTestCase {
 
     func testOnePassUpdateAgreesWithTheOpByOpUpdate() {
         let fused = run(fused: true, steps: 12), reference = run(fused: false, steps: 12)
-        let worst = zip(fused, reference).map { abs($0 - $1) }.max()!
-        XCTAssertLessThanOrEqual(worst, 1e-6, "largest difference \(worst)")
+        // Bit for bit, so that training takes the same path either way (1003: a tail past the vector width).
+        let differing = zip(fused, reference).filter { $0.bitPattern != $1.bitPattern }.count
+        XCTAssertEqual(differing, 0, "\(differing) of \(fused.count) parameters differ")
     }
 
     func testOtherDtypesTakeTheOpByOpPath() {
