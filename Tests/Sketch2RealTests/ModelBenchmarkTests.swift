@@ -70,3 +70,26 @@ final class ModelBenchmarkTests: XCTestCase {
         XCTAssertEqual(ModelBenchmarkRunner.median([4, 1, 2, 3]), 2.5)
     }
 }
+
+extension ModelBenchmarkTests {
+    func testTargetsNameTheModelsThatMissThem() {
+        let out = Tensor.zeros([1, 3, 8, 8])
+        func row(_ model: ModelKind, _ size: Int, _ train: Double, _ infer: Double, _ memory: Double) -> ModelBenchmarkRow {
+            var r = ModelBenchmarkRow(benchCase: ModelBenchmarkCase(model: model, size: size, batch: 1))
+            r.parity = ParityCheck(swiftLosses: [:], peerLosses: [:], swiftOutput: out, peerOutput: out)
+            (r.swiftStep, r.peerStep, r.swiftInference, r.peerInference) = (1, train, 1, infer)
+            (r.swiftPeakBytes, r.peerPeakBytes) = (memory, 1)
+            return r
+        }
+        let report = ModelBenchmarkReport(command: "", date: "", machine: [], matmulGFLOPS: 60, swiftThreads: 1, peerThreads: "1",
+                                          steps: 1, rounds: 1, inferenceRuns: 1,
+                                          rows: [row(.sragan, 128, 1.2, 1.4, 0.9), row(.pix2pix, 128, 1.1, 1.4, 0.9),
+                                                 row(.sragan, 256, 1.06, 1.35, 1.1)],
+                                          loaderPairsPerSecond: [:])
+        let t = report.targets
+        XCTAssertTrue(t[0].contains("MISSED by pix2pix"), t[0])
+        XCTAssertTrue(t[1].hasPrefix("training × ≥ 1.05 at 256² batch 1: met"), t[1])
+        XCTAssertTrue(t[2].contains(": met"), t[2])
+        XCTAssertTrue(t[3].contains("MISSED by sragan"), t[3])
+    }
+}

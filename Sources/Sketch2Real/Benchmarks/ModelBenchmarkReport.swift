@@ -68,6 +68,25 @@ public struct ModelBenchmarkReport: Sendable, Codable {
         return n
     }
 
+    /// Issue 7's targets, each with the rows it covers: met where every such row meets it.
+    public var targets: [String] {
+        func check(_ what: String, _ rows: [ModelBenchmarkRow], _ value: (ModelBenchmarkRow) -> Double, _ ok: (Double) -> Bool) -> String {
+            let measured = rows.filter(\.hasSpeed)
+            guard !measured.isEmpty else { return "\(what): not measured in this run" }
+            let list = measured.map { String(format: "%@ %.2f", $0.benchCase.label, value($0)) }
+            let missed = measured.filter { !ok(value($0)) }.map(\.benchCase.model.rawValue)
+            let verdict = missed.isEmpty ? "met" : "MISSED by " + Array(Set(missed)).sorted().joined(separator: ", ")
+            return "\(what): \(verdict) (\(list.joined(separator: "; ")))"
+        }
+        let b1 = rows.filter { $0.benchCase.batch == 1 }
+        return [
+            check("training × ≥ 1.15 at 128² batch 1", b1.filter { $0.benchCase.size == 128 }, \.trainingSpeedRatio) { $0 >= 1.15 },
+            check("training × ≥ 1.05 at 256² batch 1", b1.filter { $0.benchCase.size == 256 }, \.trainingSpeedRatio) { $0 >= 1.05 },
+            check("inference × ≥ 1.3 at 256²", rows.filter { $0.benchCase.size == 256 }, \.inferenceSpeedRatio) { $0 >= 1.3 },
+            check("peak memory S/P ≤ 1", rows, \.memoryRatio) { $0 <= 1 },
+        ]
+    }
+
     public var text: String {
         let rows = [Self.headers] + self.rows.map(cells)
         var widths = Array(repeating: 0, count: Self.headers.count)
@@ -80,6 +99,8 @@ public struct ModelBenchmarkReport: Sendable, Codable {
                 .joined(separator: "  "))
         }
         out.append("")
+        out += targets
+        out.append("")
         out += notes
         return out.joined(separator: "\n")
     }
@@ -90,6 +111,8 @@ public struct ModelBenchmarkReport: Sendable, Codable {
         out += ["```", "", "| " + Self.headers.joined(separator: " | ") + " |",
                 "|" + Array(repeating: "---", count: Self.headers.count).joined(separator: "|") + "|"]
         for r in rows { out.append("| " + cells(r).joined(separator: " | ") + " |") }
+        out.append("")
+        out += targets.map { "- " + $0 }
         out.append("")
         out += notes.map { "- " + $0 }
         return out.joined(separator: "\n")
