@@ -416,6 +416,9 @@ CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *
   })
 }
 CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b) { CT_TENSOR(at::linear(x->t, w->t, opt(b))) }
+CTTensor ct_group_norm(CTTensor x, int64_t groups, CTTensor w, CTTensor b, double eps) {
+  CT_TENSOR(at::group_norm(x->t, groups, opt(w), opt(b), eps, at::globalContext().userEnabledCuDNN()))
+}
 CTTensor ct_batch_norm(CTTensor x, CTTensor w, CTTensor b, CTTensor running_mean, CTTensor running_var, int training,
                        double momentum, double eps) {
   CT_TENSOR(at::batch_norm(x->t, opt(w), opt(b), opt(running_mean), opt(running_var), training != 0, momentum, eps,

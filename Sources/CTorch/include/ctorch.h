@@ -170,6 +170,7 @@ int ct_fast_transposed_convolution(void);
 CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
                              const int64_t *output_padding, int64_t groups, const int64_t *dilation);
 CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b);
+CTTensor ct_group_norm(CTTensor x, int64_t groups, CTTensor w, CTTensor b, double eps);
 CTTensor ct_batch_norm(CTTensor x, CTTensor w, CTTensor b, CTTensor running_mean, CTTensor running_var,
                        int training, double momentum, double eps);
 CTTensor ct_instance_norm(CTTensor x, CTTensor w, CTTensor b, CTTensor running_mean, CTTensor running_var,
