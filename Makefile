@@ -29,9 +29,11 @@ demo: release
 info: release
 	@$(BIN_RELEASE) info
 
-# Swift beside the PyTorch reference (same weights, parity checked first) on every model at
-# 128² and 256², batch 1 and 4; about 15 minutes on a 2-thread machine. BENCH_ARGS adds options
-# (e.g. BENCH_ARGS="--models sragan --sizes 128"); docs/PERFORMANCE.md shows a full table.
+# Swift beside the PyTorch reference (same weights, parity checked first) on sragan, pix2pix,
+# lsragan and bicyclegan at 128² and 256², batch 1: about 10 minutes on the 2-thread machine.
+# BENCH_ARGS replaces the case selection, e.g. BENCH_ARGS="--batches 1,4" for the full table of
+# docs/PERFORMANCE.md (about 22 minutes with --steps 1 --rounds 3 there).
+BENCH_ARGS ?= --batches 1
 bench: release
 	PYTHONPATH=.cache/python $(BIN_RELEASE) bench models --python $(PYTHON) --json .build/bench.json --markdown .build/bench.md $(BENCH_ARGS)
 
