@@ -30,9 +30,9 @@ info: release
 	@$(BIN_RELEASE) info
 
 # Swift beside the PyTorch reference (same weights, parity checked first) on sragan, pix2pix,
-# lsragan and bicyclegan at 128² and 256², batch 1: about 10 minutes on the 2-thread machine.
+# lsragan and bicyclegan at 128² and 256², batch 1 (the lighter half of the full table).
 # BENCH_ARGS replaces the case selection, e.g. BENCH_ARGS="--batches 1,4" for the full table of
-# docs/PERFORMANCE.md (about 22 minutes with --steps 1 --rounds 3 there).
+# docs/PERFORMANCE.md, which took 22 minutes with --steps 1 --rounds 3 on the shared machine.
 BENCH_ARGS ?= --batches 1
 bench: release
 	PYTHONPATH=.cache/python $(BIN_RELEASE) bench models --python $(PYTHON) --json .build/bench.json --markdown .build/bench.md $(BENCH_ARGS)
