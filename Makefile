@@ -31,8 +31,13 @@ demo: release
 info: release
 	@$(BIN_RELEASE) info
 
+# Swift beside the PyTorch reference (same weights, parity checked first) on sragan, pix2pix,
+# lsragan and bicyclegan at 128² and 256², batch 1 (the lighter half of the full table).
+# BENCH_ARGS replaces the case selection, e.g. BENCH_ARGS="--batches 1,4" for the full table of
+# docs/PERFORMANCE.md, which took 22 minutes with --steps 1 --rounds 3 on the shared machine.
+BENCH_ARGS ?= --batches 1
 bench: release
-	@$(BIN_RELEASE) bench ops
+	PYTHONPATH=.cache/python $(BIN_RELEASE) bench models --python $(PYTHON) --json .build/bench.json --markdown .build/bench.md $(BENCH_ARGS)
 
 # Real landscape photos from Debian packages → an aligned HED-sketch dataset in .cache/datasets.
 fetch-photos: release

@@ -8,9 +8,13 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/version.h>
 
+#include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -336,12 +340,85 @@ CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, co
                    const int64_t *dilation, int64_t groups) {
   CT_TENSOR(at::conv2d(x->t, w->t, opt(b), ref(stride, 2), ref(padding, 2), ref(dilation, 2), groups))
 }
+// libtorch 1.13 runs CPU transposed convolutions on its slow im2col path (no oneDNN backend).
+// A transposed convolution is the input gradient of the ordinary convolution with the same
+// weight, so it is computed here by oneDNN's backward-data kernel; its own backward is an
+// ordinary convolution (input gradient) and an ordinary weight gradient, also oneDNN's.
+// Same function, sums in another order: results agree to float rounding.
+namespace {
+std::atomic<bool> fast_transposed_convolution{true};
+
+struct OneDNNConvTranspose2d : public torch::autograd::Function<OneDNNConvTranspose2d> {
+  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w,
+                            const at::Tensor &b, std::vector<int64_t> stride, std::vector<int64_t> padding,
+                            std::vector<int64_t> output_padding, std::vector<int64_t> dilation, int64_t groups) {
+    std::vector<int64_t> out_size{x.size(0), w.size(1) * groups, 0, 0};
+    for (int i = 0; i < 2; i++)
+      out_size[2 + i] = (x.size(2 + i) - 1) * stride[i] - 2 * padding[i] + dilation[i] * (w.size(2 + i) - 1) +
+                        output_padding[i] + 1;
+    // Only the shape of the "input" is read by the backward-data kernel.
+    at::Tensor shape_only = at::empty(out_size, x.options());
+    std::vector<int64_t> zero{0, 0};
+    at::Tensor y = std::get<0>(at::convolution_backward(x.contiguous(), shape_only, w, c10::nullopt, stride, padding,
+                                                        dilation, false, zero, groups, {true, false, false}));
+    bool has_bias = b.numel() > 0;
+    if (has_bias) y.add_(b.view({1, -1, 1, 1}));
+    ctx->save_for_backward({x, w});
+    ctx->saved_data["stride"] = stride;
+    ctx->saved_data["padding"] = padding;
+    ctx->saved_data["dilation"] = dilation;
+    ctx->saved_data["groups"] = groups;
+    ctx->saved_data["bias"] = has_bias;
+    return y;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx,
+                                               torch::autograd::tensor_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &w = saved[1];
+    at::Tensor gy = grads[0].contiguous();
+    auto stride = ctx->saved_data["stride"].toIntVector();
+    auto padding = ctx->saved_data["padding"].toIntVector();
+    auto dilation = ctx->saved_data["dilation"].toIntVector();
+    int64_t groups = ctx->saved_data["groups"].toInt();
+    std::vector<int64_t> zero{0, 0};
+    at::Tensor gx, gw, gb;
+    if (ctx->needs_input_grad(0))
+      gx = at::convolution(gy, w, c10::nullopt, stride, padding, dilation, false, zero, groups);
+    if (ctx->needs_input_grad(1))
+      gw = std::get<1>(at::convolution_backward(x.contiguous(), gy, w, c10::nullopt, stride, padding, dilation, false,
+                                                zero, groups, {false, true, false}));
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum({0, 2, 3});
+    return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+} // namespace
+
+void ct_set_fast_transposed_convolution(int on) { fast_transposed_convolution = on != 0; }
+int ct_fast_transposed_convolution(void) { return fast_transposed_convolution ? 1 : 0; }
+
 CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
                              const int64_t *output_padding, int64_t groups, const int64_t *dilation) {
-  CT_TENSOR(at::conv_transpose2d(x->t, w->t, opt(b), ref(stride, 2), ref(padding, 2), ref(output_padding, 2), groups,
-                                 ref(dilation, 2)))
+  CT_GUARD(nullptr, {
+    const at::Tensor &input = x->t, &weight = w->t;
+    bool fast = fast_transposed_convolution && input.device().is_cpu() && input.scalar_type() == at::kFloat &&
+                weight.scalar_type() == at::kFloat && input.dim() == 4 && input.layout() == at::kStrided &&
+                weight.layout() == at::kStrided && at::globalContext().userEnabledMkldnn();
+    for (int i = 0; i < 2 && fast; i++) fast = output_padding[i] < stride[i] || output_padding[i] < dilation[i];
+    if (fast)
+      // Autograd functions take no undefined tensors: an empty one stands for "no bias".
+      return wrap(OneDNNConvTranspose2d::apply(input, weight, b ? b->t : at::empty({0}, weight.options()), std::vector<int64_t>(stride, stride + 2),
+                                               std::vector<int64_t>(padding, padding + 2),
+                                               std::vector<int64_t>(output_padding, output_padding + 2),
+                                               std::vector<int64_t>(dilation, dilation + 2), groups));
+    return wrap(at::conv_transpose2d(input, weight, opt(b), ref(stride, 2), ref(padding, 2), ref(output_padding, 2),
+                                     groups, ref(dilation, 2)));
+  })
 }
 CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b) { CT_TENSOR(at::linear(x->t, w->t, opt(b))) }
+CTTensor ct_group_norm(CTTensor x, int64_t groups, CTTensor w, CTTensor b, double eps) {
+  CT_TENSOR(at::group_norm(x->t, groups, opt(w), opt(b), eps, at::globalContext().userEnabledCuDNN()))
+}
 CTTensor ct_batch_norm(CTTensor x, CTTensor w, CTTensor b, CTTensor running_mean, CTTensor running_var, int training,
                        double momentum, double eps) {
   CT_TENSOR(at::batch_norm(x->t, opt(w), opt(b), opt(running_mean), opt(running_var), training != 0, momentum, eps,
@@ -392,6 +469,51 @@ int ct_add_scalar_(CTTensor t, double s) { CT_STATUS(t->t.add_(scalar_for(t->t, 
 int ct_mul_scalar_(CTTensor t, double s) { CT_STATUS(t->t.mul_(scalar_for(t->t, s))) }
 int ct_addcmul_(CTTensor t, CTTensor a, CTTensor b, double value) { CT_STATUS(t->t.addcmul_(a->t, b->t, value)) }
 int ct_addcdiv_(CTTensor t, CTTensor a, CTTensor b, double value) { CT_STATUS(t->t.addcdiv_(a->t, b->t, value)) }
+
+// One Adam update of a parameter in a single pass over p, g, m and v, instead of the eight
+// passes (and two temporaries) of the op-by-op form. Each element follows libtorch's kernels'
+// float operations (AVX2 build, which fuses multiply-adds): fma(g, 1 − β1, m·β1) as add with
+// alpha, fma((1 − β2)·g, g, v·β2) as addcmul, √v / √bc2 + ε, p + ((−lr/bc1)·m) / denom as
+// addcdiv — so the two agree to the last bit (FusedAdamTests). Dense float32 CPU tensors only;
+// returns 1 without touching anything for others.
+namespace {
+void adam_update(float *pp, float *mp, float *vp, const float *gp, int64_t begin, int64_t end, float b1, float a1,
+                 float b2, float a2, float bc2_sqrt, float step_size, float e) {
+#pragma clang fp contract(off)
+  for (int64_t i = begin; i < end; i++) {
+    const float gi = gp[i];
+    const float mi = std::fma(gi, a1, mp[i] * b1);
+    const float vi = std::fma(a2 * gi, gi, vp[i] * b2);
+    const float denom = std::sqrt(vi) / bc2_sqrt + e;
+    mp[i] = mi;
+    vp[i] = vi;
+    pp[i] = pp[i] + (step_size * mi) / denom;
+  }
+}
+} // namespace
+
+int ct_adam_step_(CTTensor param, CTTensor grad, CTTensor exp_avg, CTTensor exp_avg_sq, double lr, double beta1,
+                  double beta2, double eps, int64_t step) {
+  CT_GUARD(-1, {
+    at::Tensor &p = param->t, &m = exp_avg->t, &v = exp_avg_sq->t;
+    const at::Tensor &g = grad->t;
+    const at::Tensor *all[] = {&p, &g, &m, &v};
+    for (const at::Tensor *t : all)
+      if (!t->device().is_cpu() || t->scalar_type() != at::kFloat || !t->is_contiguous() || t->numel() != p.numel())
+        return 1;
+    const float b1 = static_cast<float>(beta1), a1 = static_cast<float>(1 - beta1);
+    const float b2 = static_cast<float>(beta2), a2 = static_cast<float>(1 - beta2);
+    const double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
+    const float bc2_sqrt = static_cast<float>(std::sqrt(1 - std::pow(beta2, static_cast<double>(step))));
+    const float step_size = static_cast<float>(-(lr / bc1)), e = static_cast<float>(eps);
+    float *pp = p.data_ptr<float>(), *mp = m.data_ptr<float>(), *vp = v.data_ptr<float>();
+    const float *gp = g.data_ptr<float>();
+    at::parallel_for(0, p.numel(), 32768, [&](int64_t begin, int64_t end) {
+      adam_update(pp, mp, vp, gp, begin, end, b1, a1, b2, a2, bc2_sqrt, step_size, e);
+    });
+    return 0;
+  })
+}
 int ct_copy_(CTTensor dst, CTTensor src) { CT_STATUS(dst->t.copy_(src->t)) }
 int ct_zero_(CTTensor t) { CT_STATUS(t->t.zero_()) }
 int ct_fill_(CTTensor t, double value) { CT_STATUS(t->t.fill_(value)) }
@@ -424,6 +546,8 @@ int ct_autograd_grad(const CTTensor *outputs, int nout, const CTTensor *grad_out
 }
 int ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int flag) { c10::GradMode::set_enabled(flag != 0); }
+void *ct_inference_mode_begin(void) { return new c10::InferenceMode(true); }
+void ct_inference_mode_end(void *guard) { delete static_cast<c10::InferenceMode *>(guard); }
 
 // ---- random generator -------------------------------------------------------------
 void ct_manual_seed(uint64_t seed) {

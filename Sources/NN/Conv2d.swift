@@ -34,7 +34,9 @@ public final class Conv2d: Module, UnaryLayer, SpectrallyNormalizable {
     public var spectralVSlot: TensorSlot { $spectralV }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        x.conv2d(weight: effectiveWeight(), bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        let y = x.conv2d(weight: effectiveWeight(), bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        FLOPCounter.record(macs: Double(y.count * (inChannels / groups) * kernelSize.h * kernelSize.w), input: x, weight: weight)
+        return y
     }
 }
 
@@ -68,8 +70,10 @@ public final class ConvTranspose2d: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        x.convTranspose2d(weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding,
-                          groups: groups, dilation: dilation)
+        let y = x.convTranspose2d(weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding,
+                                  groups: groups, dilation: dilation)
+        FLOPCounter.record(macs: Double(x.count * (outChannels / groups) * kernelSize.h * kernelSize.w), input: x, weight: weight)
+        return y
     }
 }
 
@@ -96,5 +100,9 @@ public final class Linear: Module, UnaryLayer, SpectrallyNormalizable {
     public var spectralUSlot: TensorSlot { $spectralU }
     public var spectralVSlot: TensorSlot { $spectralV }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.linear(weight: effectiveWeight(), bias: bias) }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let y = x.linear(weight: effectiveWeight(), bias: bias)
+        FLOPCounter.record(macs: Double(y.count * inFeatures), input: x, weight: weight)
+        return y
+    }
 }

@@ -38,6 +38,11 @@ public final class Adam: Optimizer {
     private var expAvg: [Tensor?]
     private var expAvgSq: [Tensor?]
 
+    /// Whether dense float32 CPU parameters take the one-pass update (the same arithmetic as the
+    /// op-by-op form, without its seven extra passes over memory); on by default. The switch
+    /// exists to measure the difference.
+    nonisolated(unsafe) public static var fused = true
+
     public init(_ parameters: [Tensor], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                 eps: Double = 1e-8, weightDecay: Double = 0) {
         self.parameters = parameters
@@ -60,6 +65,10 @@ public final class Adam: Optimizer {
                 expAvg[i] = m
                 expAvgSq[i] = v
                 steps[i] += 1
+                if Adam.fused, weightDecay == 0, p.adamStepInPlace(grad: grad, expAvg: m, expAvgSq: v, learningRate: learningRate,
+                                                                   beta1: beta1, beta2: beta2, eps: eps, step: steps[i]) {
+                    continue
+                }
                 m.mulInPlace(beta1)
                 m.addInPlace(grad, alpha: 1 - beta1)
                 v.mulInPlace(beta2)

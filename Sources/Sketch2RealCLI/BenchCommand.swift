@@ -7,7 +7,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed against the PyTorch peer on this machine.",
-        subcommands: [OpsBench.self, LoaderBench.self]
+        subcommands: [ModelsBench.self, OpsBench.self, LoaderBench.self, BenchWorkerCommand.self],
+        defaultSubcommand: ModelsBench.self
     )
 }
 

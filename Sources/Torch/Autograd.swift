@@ -83,6 +83,14 @@ public func withNoGrad<T>(_ body: () throws -> T) rethrows -> T {
     return try body()
 }
 
+/// Runs `body` in libtorch's inference mode: like `withNoGrad`, and tensors skip autograd's
+/// version and view bookkeeping. Tensors made here cannot take part in autograd later.
+public func withInferenceMode<T>(_ body: () throws -> T) rethrows -> T {
+    let guardHandle = ct_inference_mode_begin()
+    defer { ct_inference_mode_end(guardHandle) }
+    return try body()
+}
+
 /// Runs `body` with autograd recording switched on.
 public func withGrad<T>(_ body: () throws -> T) rethrows -> T {
     let previous = ct_grad_enabled()

@@ -45,6 +45,12 @@ extension Tensor {
 
     /// Batch normalisation. In training, batch statistics are used and the running
     /// statistics (when given) are updated in place with `momentum`.
+    /// Normalisation over groups of channels (with the pixels) of each sample, then a
+    /// per-channel scale and shift: PyTorch's `group_norm`, one fused kernel each way.
+    public func groupNorm(groups: Int, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5) -> Tensor {
+        wrap(ct_group_norm(handle, Int64(groups), weight?.handle, bias?.handle, eps))
+    }
+
     public func batchNorm(weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
                           training: Bool, momentum: Double = 0.1, eps: Double = 1e-5) -> Tensor {
         wrap(ct_batch_norm(handle, weight?.handle, bias?.handle, runningMean?.handle, runningVar?.handle,

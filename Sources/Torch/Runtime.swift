@@ -16,6 +16,14 @@ public enum Torch {
         }
     }
 
+    /// Whether CPU float32 transposed convolutions run on oneDNN (as the input gradient of an
+    /// ordinary convolution) rather than libtorch 1.13's slow im2col path; on by default.
+    /// Results agree to float rounding; the switch exists to measure the difference.
+    public static var fastTransposedConvolution: Bool {
+        get { ct_fast_transposed_convolution() != 0 }
+        set { ct_set_fast_transposed_convolution(newValue ? 1 : 0) }
+    }
+
     /// Intra-op worker threads.
     public static var threads: Int {
         get { Int(ct_get_num_threads()) }

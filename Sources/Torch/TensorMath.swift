@@ -122,6 +122,14 @@ extension Tensor {
     public func addcmulInPlace(_ a: Tensor, _ b: Tensor, value: Double = 1) { check(ct_addcmul_(handle, a.handle, b.handle, value)) }
     /// `self += value * a / b`.
     public func addcdivInPlace(_ a: Tensor, _ b: Tensor, value: Double = 1) { check(ct_addcdiv_(handle, a.handle, b.handle, value)) }
+    /// Adam's update of this parameter and its moment estimates in one pass; false (nothing
+    /// changed) unless all four are dense float32 CPU tensors of one size.
+    public func adamStepInPlace(grad: Tensor, expAvg: Tensor, expAvgSq: Tensor, learningRate: Double, beta1: Double,
+                                beta2: Double, eps: Double, step: Int) -> Bool {
+        let status = ct_adam_step_(handle, grad.handle, expAvg.handle, expAvgSq.handle, learningRate, beta1, beta2, eps, Int64(step))
+        check(status < 0 ? status : 0)
+        return status == 0
+    }
     /// Copies `source` (broadcast, converted) into this tensor's storage.
     public func copyFrom(_ source: Tensor) { check(ct_copy_(handle, source.handle)) }
     public func zeroInPlace() { check(ct_zero_(handle)) }

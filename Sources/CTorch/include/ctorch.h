@@ -164,9 +164,13 @@ CTTensor ct_linalg_eigh(CTTensor a, CTTensor *eigenvectors);
 // ---- neural-network functions (NULL weight/bias/statistics mean "absent") ----------
 CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
                    const int64_t *dilation, int64_t groups);
+/* Transposed convolutions on CPU float32 through oneDNN (on by default) or libtorch's own path. */
+void ct_set_fast_transposed_convolution(int on);
+int ct_fast_transposed_convolution(void);
 CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
                              const int64_t *output_padding, int64_t groups, const int64_t *dilation);
 CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b);
+CTTensor ct_group_norm(CTTensor x, int64_t groups, CTTensor w, CTTensor b, double eps);
 CTTensor ct_batch_norm(CTTensor x, CTTensor w, CTTensor b, CTTensor running_mean, CTTensor running_var,
                        int training, double momentum, double eps);
 CTTensor ct_instance_norm(CTTensor x, CTTensor w, CTTensor b, CTTensor running_mean, CTTensor running_var,
@@ -193,6 +197,9 @@ int ct_add_scalar_(CTTensor t, double s);
 int ct_mul_scalar_(CTTensor t, double s);
 int ct_addcmul_(CTTensor t, CTTensor a, CTTensor b, double value);
 int ct_addcdiv_(CTTensor t, CTTensor a, CTTensor b, double value);
+/* Adam's update of p, exp_avg, exp_avg_sq from grad in one pass (dense float32 CPU); 1: not applicable, nothing changed. */
+int ct_adam_step_(CTTensor param, CTTensor grad, CTTensor exp_avg, CTTensor exp_avg_sq, double lr, double beta1,
+                  double beta2, double eps, int64_t step);
 int ct_copy_(CTTensor dst, CTTensor src);
 int ct_zero_(CTTensor t);
 int ct_fill_(CTTensor t, double value);
@@ -212,6 +219,9 @@ int ct_autograd_grad(const CTTensor *outputs, int nout, const CTTensor *grad_out
                      int nin, int retain_graph, int create_graph, int allow_unused, CTTensor *out);
 int ct_grad_enabled(void);
 void ct_set_grad_enabled(int flag);
+/* c10::InferenceMode: no autograd recording and no version counters; ends in reverse order, on the same thread. */
+void *ct_inference_mode_begin(void);
+void ct_inference_mode_end(void *guard);
 
 // ---- random generator -------------------------------------------------------------
 void ct_manual_seed(uint64_t seed);

@@ -19,10 +19,10 @@ public final class LayerNorm2d: Module, UnaryLayer {
         super.init()
     }
 
+    // libtorch's group_norm with one group, as nn.GroupNorm(1, C) runs it: one kernel each way,
+    // and autograd keeps only its input and two statistics per sample, where the same formula
+    // written op by op kept three activation-sized tensors per layer (LSRAGAN's peak memory).
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let mean = x.mean(dims: [1, 2, 3], keepDim: true)
-        let variance = x.variance(dims: [1, 2, 3], correction: 0, keepDim: true)
-        let normalized = (x - mean) * (variance + eps).rsqrt()
-        return normalized * weight.reshape([1, numChannels, 1, 1]) + bias.reshape([1, numChannels, 1, 1])
+        x.groupNorm(groups: 1, weight: weight, bias: bias, eps: eps)
     }
 }
