@@ -1,0 +1,148 @@
+import Foundation
+import NN
+import Torch
+import XCTest
+@testable import Sketch2Real
+
+/// The models in models/ load, agree with the PyTorch reference definitions on committed outputs,
+/// follow the sketch, and (LSRAGAN) vary with the latent code.
+final class BundledModelTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static var models: String { root + "/models" }
+    static var examples: String { root + "/examples" }
+
+    func loadTranslation() throws -> (any SketchToImageGenerator, TrainingConfig) {
+        try GeneratorFile.load(Self.models + "/" + BundledModels.translation)
+    }
+
+    func loadSampling() throws -> MultimodalModel {
+        try GeneratorFile.loadMultimodal(Self.models + "/" + BundledModels.sampling)
+    }
+
+    func reference() throws -> SafeTensors {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "reference", withExtension: "safetensors", subdirectory: "Fixtures/bundled"),
+                                "run Tests/Fixtures/make_bundled_reference.py")
+        return try SafeTensors.load(path: url.path)
+    }
+
+    /// The demo's preparation of an example: grey, 256² → 128² by area averaging, in [-1, 1].
+    func exampleInput(_ name: String, size: Int) throws -> Tensor {
+        let (g, _) = try loadTranslation()
+        let sampler = MultimodalSampler(model: try loadSampling())
+        let gallery = DemoGallery(translator: g, sampler: sampler, size: size)
+        return gallery.prepare(try Image.load(path: "\(Self.examples)/\(name).png")).tensor()
+    }
+
+    func testBundledModelsAreSmallFloat16FilesWithModelCards() throws {
+        for name in [BundledModels.translation, BundledModels.sampling] {
+            let path = Self.models + "/" + name
+            let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            XCTAssertLessThanOrEqual(size, 25_000_000, name)
+            let file = try SafeTensors.load(path: path)
+            XCTAssertTrue(file.tensors.allSatisfy { $0.tensor.dtype == DType.float16 || $0.tensor.dtype == DType.int64 }, "\(name) stores float16 weights (and int64 batch counters)")
+            let card = path.replacingOccurrences(of: ".safetensors", with: ".md")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: card), "model card \(card)")
+        }
+        let (_, config) = try loadTranslation()
+        XCTAssertEqual(config.model, .sragan)
+        let multimodal = try loadSampling()
+        XCTAssertEqual(multimodal.config.model, .lsragan)
+        XCTAssertNotNil(multimodal.encoder, "the LSRAGAN ships with its encoder E")
+    }
+
+    func testOutputsMatchThePyTorchReference() throws {
+        let ref = try reference()
+        let (sragan, config) = try loadTranslation()
+        let lsragan = try loadSampling()
+        let codes = try XCTUnwrap(ref["codes"])
+        for name in (ref.metadata["examples"] ?? "").split(separator: ",").map(String.init) {
+            let input = try exampleInput(name, size: config.data.preprocess.cropSize)
+            let storedInput = try XCTUnwrap(ref[name + ".input"])
+            XCTAssertLessThan(maxAbsDifference(input, storedInput), 1e-5, "\(name): the demo prepares the sketch as the reference does")
+            let y = withNoGrad { sragan.translate(storedInput) }
+            let expected = try XCTUnwrap(ref[name + ".sragan"])
+            XCTAssertEqual(y.shape, expected.shape)
+            XCTAssertLessThan(maxAbsDifference(y, expected), 1e-3, "\(name): SRAGAN output")
+            let ys = withNoGrad { lsragan.generator.generate(storedInput.expand([codes.size(0), 1, 128, 128]), z: codes) }
+            XCTAssertLessThan(maxAbsDifference(ys, try XCTUnwrap(ref[name + ".lsragan"])), 1e-3, "\(name): LSRAGAN outputs")
+        }
+    }
+
+    /// Edge strength of an image (1×3×H×W in [-1, 1]): Sobel magnitude of its luma.
+    static func edges(_ image: Tensor) -> Tensor {
+        let luma = (image * Tensor([0.299, 0.587, 0.114] as [Float], shape: [1, 3, 1, 1])).sum(dims: [1], keepDim: true)
+        let kx = Tensor([-1, 0, 1, -2, 0, 2, -1, 0, 1] as [Float], shape: [1, 1, 3, 3])
+        let ky = kx.transposed(2, 3).contiguous()
+        let gx = luma.conv2d(weight: kx, padding: 1), gy = luma.conv2d(weight: ky, padding: 1)
+        return (gx * gx + gy * gy).sqrt()
+    }
+
+    /// Line strength of a sketch (1×1×H×W in [-1, 1], dark lines on white), widened by a 5×5
+    /// box so an edge beside a line counts.
+    static func lines(_ sketch: Tensor) -> Tensor {
+        ((1.0 - sketch) / 2.0).avgPool2d(kernel: 5, stride: 1, padding: 2)
+    }
+
+    static func correlation(_ a: Tensor, _ b: Tensor) -> Double {
+        let x = a.flatten().to(.float64), y = b.flatten().to(.float64)
+        let dx = x - x.mean(), dy = y - y.mean()
+        let num: Double = (dx * dy).sum().item()
+        let den: Double = ((dx * dx).sum().item() as Double).squareRoot() * ((dy * dy).sum().item() as Double).squareRoot()
+        return num / den
+    }
+
+    func testOutputsFollowTheSketch() throws {
+        let (sragan, config) = try loadTranslation()
+        let lsragan = try loadSampling()
+        let names = try DemoGallery.examples(in: Self.examples).map { ($0.file as NSString).deletingPathExtension }
+        XCTAssertGreaterThanOrEqual(names.count, 6)
+        let inputs = try names.map { try exampleInput($0, size: config.data.preprocess.cropSize) }
+        let z = Tensor.zeros([1, lsragan.generator.latentChannels])
+        // Required margins over the shuffled pairing. Measured with the committed models:
+        // SRAGAN 0.457 vs 0.035, LSRAGAN (z = 0) 0.067 vs -0.002 — the LSRAGAN follows lines weakly.
+        for (label, margin, generate) in [("SRAGAN", 0.3, { (x: Tensor) in sragan.translate(x) }),
+                                          ("LSRAGAN", 0.04, { (x: Tensor) in lsragan.generator.generate(x, z: z) })] {
+            let outputs = withNoGrad { inputs.map(generate) }
+            var matched: [Double] = [], shuffled: [Double] = []
+            for i in outputs.indices {
+                let e = Self.edges(outputs[i])
+                // Not constant: pixels spread and edges exist.
+                XCTAssertGreaterThan(outputs[i].std().item() as Double, 0.05, "\(label) \(names[i]) is not flat")
+                matched.append(Self.correlation(e, Self.lines(inputs[i])))
+                shuffled.append(Self.correlation(e, Self.lines(inputs[(i + 1) % inputs.count])))
+            }
+            let m = matched.reduce(0, +) / Double(matched.count), s = shuffled.reduce(0, +) / Double(shuffled.count)
+            print(String(format: "%@: edge/line correlation with its own sketch %.3f, with another example's sketch %.3f (%d examples)",
+                         label, m, s, names.count))
+            XCTAssertGreaterThan(m, s + margin, "\(label) edges follow the sketch's lines")
+            XCTAssertGreaterThan(zip(matched, shuffled).filter { $0 > $1 }.count, matched.count * 3 / 4, "\(label): most examples")
+        }
+    }
+
+    func testVariationsOfOneSketchDiffer() throws {
+        let lsragan = try loadSampling()
+        let input = try exampleInput("mountain-lake", size: lsragan.config.data.preprocess.cropSize)
+        Torch.manualSeed(3)
+        let sampler = MultimodalSampler(model: lsragan)
+        let samples = try sampler.tensors(for: Image(tensor: input), codes: sampler.randomCodes(6))
+        let diversity = PixelDiversity.meanPairwiseL1(Tensor.cat(samples, dim: 0))
+        print(String(format: "LSRAGAN: mean pairwise L1 between 6 variations of one sketch %.4f (images in [-1, 1])", diversity))
+        XCTAssertGreaterThan(diversity, 0.05)
+        for i in 0 ..< samples.count {
+            for j in i + 1 ..< samples.count {
+                XCTAssertGreaterThan((samples[i] - samples[j]).abs().mean().item() as Double, 0.01, "variations \(i) and \(j) differ")
+            }
+        }
+    }
+
+    func testTranslateAndSampleUseTheBundledModelsByDefault() throws {
+        setenv(BundledModels.environmentKey, Self.models, 1)
+        defer { unsetenv(BundledModels.environmentKey) }
+        XCTAssertEqual(try BundledModels.path(BundledModels.translation), Self.models + "/" + BundledModels.translation)
+        setenv(BundledModels.environmentKey, "/nonexistent-models", 1)
+        XCTAssertThrowsError(try BundledModels.path(BundledModels.sampling)) { error in
+            XCTAssertEqual("\(error)", "no model given and the bundled model lsragan-landscapes.safetensors is not in /nonexistent-models; pass --model FILE or set SKETCH2REAL_MODELS")
+        }
+    }
+}
