@@ -50,6 +50,7 @@ fixtures: bootstrap
 	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_hed_fixture.py
 	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_model_fixtures.py
 	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_multimodal_fixtures.py
+	PYTHONPATH=.cache/python $(PYTHON) Tests/Fixtures/make_bundled_reference.py
 
 clean:
 	rm -rf .build
