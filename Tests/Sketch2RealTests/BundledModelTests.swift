@@ -28,10 +28,7 @@ final class BundledModelTests: XCTestCase {
 
     /// The demo's preparation of an example: grey, 256² → 128² by area averaging, in [-1, 1].
     func exampleInput(_ name: String, size: Int) throws -> Tensor {
-        let (g, _) = try loadTranslation()
-        let sampler = MultimodalSampler(model: try loadSampling())
-        let gallery = DemoGallery(translator: g, sampler: sampler, size: size)
-        return gallery.prepare(try Image.load(path: "\(Self.examples)/\(name).png")).tensor()
+        DemoGallery.prepare(try Image.load(path: "\(Self.examples)/\(name).png"), size: size).tensor()
     }
 
     func testBundledModelsAreSmallFloat16FilesWithModelCards() throws {
@@ -134,6 +131,37 @@ final class BundledModelTests: XCTestCase {
                 XCTAssertGreaterThan((samples[i] - samples[j]).abs().mean().item() as Double, 0.01, "variations \(i) and \(j) differ")
             }
         }
+    }
+
+    func testDemoWritesEveryExampleAndReportsABadOne() throws {
+        let (sragan, config) = try loadTranslation()
+        var gallery = DemoGallery(translator: sragan, sampler: MultimodalSampler(model: try loadSampling()),
+                                  size: config.data.preprocess.cropSize)
+        gallery.variations = 2
+        let examples = try DemoGallery.examples(in: Self.examples)
+        XCTAssertEqual(examples.count, 9)
+        XCTAssertTrue(examples.allSatisfy { !$0.credit.isEmpty }, "every example is credited")
+        let folder = makeTemporaryFolder(self)
+        try Data("not a png".utf8).write(to: URL(fileURLWithPath: folder + "/broken.png"))
+        let out = folder + "/out"
+        let listed = Array(examples.prefix(2)) + [DemoExample(file: "broken.png", title: "broken", credit: "")]
+        // The two examples come from examples/, the broken one from the temporary folder.
+        for e in examples.prefix(2) {
+            try FileManager.default.copyItem(atPath: "\(Self.examples)/\(e.file)", toPath: "\(folder)/\(e.file)")
+        }
+        let report = try gallery.run(examples: listed, folder: folder, out: out, log: { _ in })
+        XCTAssertEqual(report.examples, 2)
+        XCTAssertEqual(report.variations, 4)
+        XCTAssertEqual(report.failures.count, 1)
+        XCTAssertTrue(report.failures[0].hasPrefix("broken.png: "), report.failures[0])
+        let stem = (examples[0].file as NSString).deletingPathExtension
+        for name in ["\(stem)_sketch.png", "\(stem)_sragan.png", "\(stem)_lsragan_00.png", "\(stem)_lsragan_01.png"] {
+            let image = try Image.load(path: "\(out)/\(name)")
+            XCTAssertEqual([image.width, image.height], [128, 128], name)
+        }
+        let page = try String(contentsOfFile: report.page, encoding: .utf8)
+        XCTAssertEqual(page.components(separatedBy: "<tr><td>").count - 1, 2, "one row per drawn example")
+        XCTAssertTrue(page.contains(HTMLText.escape(examples[0].credit)))
     }
 
     func testTranslateAndSampleUseTheBundledModelsByDefault() throws {

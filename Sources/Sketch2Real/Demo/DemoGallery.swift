@@ -30,7 +30,7 @@ public struct DemoReport: Sendable {
 /// The demo: every example sketch translated by a one-to-one model and drawn several times by a
 /// multimodal one, on one page (sketch → result → variations).
 public struct DemoGallery {
-    public let translator: any SketchToImageGenerator
+    public let translator: Translator
     public let sampler: MultimodalSampler
     public var variations = 6
     public var seed: UInt64 = 0
@@ -39,7 +39,7 @@ public struct DemoGallery {
     public var size: Int
 
     public init(translator: any SketchToImageGenerator, sampler: MultimodalSampler, size: Int) {
-        self.translator = translator
+        self.translator = Translator(generator: translator)
         self.sampler = sampler
         self.size = size
     }
@@ -59,7 +59,7 @@ public struct DemoGallery {
     }
 
     /// The sketch as the models see it: grey, resized so its longer side is `size`.
-    public func prepare(_ sketch: Image) -> Image {
+    public static func prepare(_ sketch: Image, size: Int) -> Image {
         let scale = Double(size) / Double(max(sketch.width, sketch.height))
         let w = max(1, Int((Double(sketch.width) * scale).rounded()))
         let h = max(1, Int((Double(sketch.height) * scale).rounded()))
@@ -79,8 +79,8 @@ public struct DemoGallery {
             let codes = sampler.randomCodes(variations)
             let stem = (example.file as NSString).deletingPathExtension
             do {
-                let sketch = prepare(try Image.load(path: (folder as NSString).appendingPathComponent(example.file)))
-                let result = try Translator(generator: translator).translate(sketch)
+                let sketch = Self.prepare(try Image.load(path: (folder as NSString).appendingPathComponent(example.file)), size: size)
+                let result = try translator.translate(sketch)
                 let samples = try sampler.images(for: sketch, codes: codes)
                 try sketch.save(path: "\(out)/\(stem)_sketch.png")
                 try result.save(path: "\(out)/\(stem)_sragan.png")

@@ -18,11 +18,8 @@ public enum BundledModels {
             return explicit
         }
         let fm = FileManager.default
-        var folder = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
-            .deletingLastPathComponent()
-        if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() {
-            folder = exe.deletingLastPathComponent()
-        }
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? ".")
+        var folder = executable.resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
             let candidate = folder.appendingPathComponent("models")
             if fm.fileExists(atPath: candidate.appendingPathComponent(translation).path) {
