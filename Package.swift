@@ -77,9 +77,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Torch"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "Sketch2RealTests", dependencies: ["Sketch2Real"], resources: [.copy("Fixtures")]),
+        // The one rule for comparing floating-point results with references (test-only).
+        .target(name: "NumericalTolerance", dependencies: ["Torch", "NN"], path: "Tests/NumericalTolerance"),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "NumericalTolerance"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "NumericalTolerance"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "Sketch2RealTests", dependencies: ["Sketch2Real", "NumericalTolerance"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "Sketch2RealServerTests",
             dependencies: ["Sketch2RealServer", "Sketch2Real", "Torch", .product(name: "Logging", package: "swift-log")]

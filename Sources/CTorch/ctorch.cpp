@@ -472,18 +472,35 @@ int ct_addcdiv_(CTTensor t, CTTensor a, CTTensor b, double value) { CT_STATUS(t-
 
 // One Adam update of a parameter in a single pass over p, g, m and v, instead of the eight
 // passes (and two temporaries) of the op-by-op form. Each element follows libtorch's kernels'
-// float operations (AVX2 build, which fuses multiply-adds): fma(g, 1 − β1, m·β1) as add with
-// alpha, fma((1 − β2)·g, g, v·β2) as addcmul, √v / √bc2 + ε, p + ((−lr/bc1)·m) / denom as
-// addcdiv — so the two agree to the last bit (FusedAdamTests). Dense float32 CPU tensors only;
+// float operations: g·(1 − β1) + m·β1 as add with alpha, (1 − β2)·g·g + v·β2 as addcmul (each a
+// fused multiply-add on the kernel paths that fuse them), √v / √bc2 + ε, p + ((−lr/bc1)·m) /
+// denom as addcdiv — so the two agree to the last bit on every kernel path (FusedAdamTests). Dense float32 CPU tensors only;
 // returns 1 without touching anything for others.
 namespace {
-void adam_update(float *pp, float *mp, float *vp, const float *gp, int64_t begin, int64_t end, float b1, float a1,
-                 float b2, float a2, float bc2_sqrt, float step_size, float e) {
+// Whether libtorch's vectorised kernels fuse a multiply and an add into one rounding. They do
+// on the AVX2 and AVX-512 kernel paths, which are compiled with FMA; the DEFAULT path
+// (ATEN_CPU_CAPABILITY=default, or a CPU without AVX2) rounds the product first. Found once
+// by running add(alpha) on values where the two differ: b·α − 1 = 2⁻¹¹ + 2⁻²⁴ exactly, and
+// 2⁻¹¹ when b·α is rounded to float first.
+bool kernels_fuse_multiply_add() {
+  static const bool fused = [] {
+    c10::InferenceMode guard;
+    at::Tensor a = at::full({64}, -1.0f, at::kFloat);
+    const float b = 1.0f + 0x1p-12f;
+    a.add_(at::full({64}, b, at::kFloat), b);
+    return a[0].item<float>() != 0x1p-11f;
+  }();
+  return fused;
+}
+
+void adam_update(bool fused_multiply_add, float *pp, float *mp, float *vp, const float *gp, int64_t begin, int64_t end,
+                 float b1, float a1, float b2, float a2, float bc2_sqrt, float step_size, float e) {
 #pragma clang fp contract(off)
   for (int64_t i = begin; i < end; i++) {
     const float gi = gp[i];
-    const float mi = std::fma(gi, a1, mp[i] * b1);
-    const float vi = std::fma(a2 * gi, gi, vp[i] * b2);
+    const float mb = mp[i] * b1, vb = vp[i] * b2, ag = a2 * gi;
+    const float mi = fused_multiply_add ? std::fma(gi, a1, mb) : gi * a1 + mb;
+    const float vi = fused_multiply_add ? std::fma(ag, gi, vb) : ag * gi + vb;
     const float denom = std::sqrt(vi) / bc2_sqrt + e;
     mp[i] = mi;
     vp[i] = vi;
@@ -508,8 +525,9 @@ int ct_adam_step_(CTTensor param, CTTensor grad, CTTensor exp_avg, CTTensor exp_
     const float step_size = static_cast<float>(-(lr / bc1)), e = static_cast<float>(eps);
     float *pp = p.data_ptr<float>(), *mp = m.data_ptr<float>(), *vp = v.data_ptr<float>();
     const float *gp = g.data_ptr<float>();
+    const bool fused = kernels_fuse_multiply_add();
     at::parallel_for(0, p.numel(), 32768, [&](int64_t begin, int64_t end) {
-      adam_update(pp, mp, vp, gp, begin, end, b1, a1, b2, a2, bc2_sqrt, step_size, e);
+      adam_update(fused, pp, mp, vp, gp, begin, end, b1, a1, b2, a2, bc2_sqrt, step_size, e);
     });
     return 0;
   })
@@ -571,6 +589,19 @@ int ct_rng_set_state(CTTensor state) {
 }
 
 // ---- runtime ---------------------------------------------------------------------
+// SKETCH2REAL_THREADS=N sets libtorch's intra-op thread count for the whole process before any
+// work runs (a command's --threads still wins), so a test run or a script can pin it.
+namespace {
+struct ThreadsFromEnvironment {
+  ThreadsFromEnvironment() {
+    const char *value = std::getenv("SKETCH2REAL_THREADS");
+    if (!value || !*value) return;
+    char *end = nullptr;
+    const long n = std::strtol(value, &end, 10);
+    if (*end == '\0' && n >= 1 && n <= 4096) at::set_num_threads(static_cast<int>(n));
+  }
+} threads_from_environment;
+} // namespace
 void ct_set_num_threads(int n) { at::set_num_threads(n); }
 int ct_get_num_threads(void) { return at::get_num_threads(); }
 int ct_set_num_interop_threads(int n) { CT_STATUS(at::set_num_interop_threads(n)) }

@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import NumericalTolerance
 import Torch
 import XCTest
 
@@ -82,6 +83,16 @@ func assertClose(_ actual: Tensor?, _ expected: Tensor, rtol: Double = 1e-5, ato
     if let w = worst {
         XCTFail("\(what): element \(w.index) is \(a[w.index]), expected \(e[w.index]) (rtol \(rtol), atol \(atol))",
                 file: file, line: line)
+    }
+}
+
+/// A result against the PyTorch fixture's value of the same computation, within the bound of
+/// `RoundingTolerance` for the reduction length the caller derives from its shapes.
+func assertWithinRounding(_ actual: Tensor?, _ expected: Tensor, reductionLength: Int, scale: Double = 0, _ what: String,
+                          file: StaticString = #filePath, line: UInt = #line) {
+    guard let actual else { return XCTFail("\(what): no value (expected \(expected.shape))", file: file, line: line) }
+    if let problem = RoundingTolerance(expected.dtype, reductionLength: reductionLength).mismatch(actual, expected, scale: scale) {
+        XCTFail("\(what): \(problem)", file: file, line: line)
     }
 }
 

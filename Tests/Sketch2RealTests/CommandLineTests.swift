@@ -10,8 +10,14 @@ final class CommandLineTests: XCTestCase {
     func testInfoReportsRuntime() throws {
         let r = try run(["info", "--no-benchmark"])
         XCTAssertEqual(r.status, 0, r.error)
-        XCTAssertTrue(r.output.contains("libtorch     1."), r.output)
-        XCTAssertTrue(r.output.contains("BLAS         OpenBLAS"), r.output)
+        // The report's structure holds for any libtorch; its values only where bootstrap
+        // guarantees them (Debian's libtorch with OpenBLAS, unless LIBTORCH names another build).
+        for field in [#"(?m)^libtorch\s+\d+\.\d+"#, #"(?m)^BLAS\s+\S"#, #"(?m)^threads\s+\d+ intra-op"#, #"(?m)^cpu\s+\S"#, #"(?m)^devices\s+cpu"#] {
+            XCTAssertNotNil(r.output.range(of: field, options: .regularExpression), "\(field) in\n\(r.output)")
+        }
+        if (ProcessInfo.processInfo.environment["LIBTORCH"] ?? "").isEmpty {
+            XCTAssertNotNil(r.output.range(of: #"(?m)^BLAS\s+OpenBLAS"#, options: .regularExpression), r.output)
+        }
         XCTAssertFalse(r.output.contains("matmul"), "--no-benchmark must skip the measurement")
     }
 

@@ -64,6 +64,7 @@ final class MultimodalParityTests: XCTestCase {
             let state = try fixture.state(name)
             let x = try fixture.tensor("\(name).input")
             let z = net.isEncoder ? nil : try fixture.tensor("\(name).z")
+            let k = reductionLength(net.module, x)
             for mode in try XCTUnwrap(net.info.modes) {
                 try net.module.loadStateDict(state)
                 net.module.train(mode == "train")
@@ -72,20 +73,24 @@ final class MultimodalParityTests: XCTestCase {
                 if net.isEncoder {
                     for (i, part) in ["mu", "logvar"].enumerated() {
                         let key = "\(name).\(reference).\(part)"
-                        report.note("encoders", compare(outs[i], try fixture.tensor(key), slack: 0, "\(name) \(mode) \(part)"))
+                        report.note("encoders", compare(outs[i], try fixture.tensor(key), slack: 0, reductionLength: k,
+                                                                "\(name) \(mode) \(part)"))
                     }
                 } else {
                     var out = outs[0]
                     if net.lattice { out = out.slice(dim: 2, start: 1, step: 3).slice(dim: 3, start: 2, step: 3) }
                     let key = "\(name).\(reference)"
-                    report.note("generators", compare(out, try fixture.tensor(key), slack: fixture.step(key), "\(name) \(mode)"))
+                    report.note("generators", compare(out, try fixture.tensor(key), slack: fixture.step(key), reductionLength: k,
+                                                              "\(name) \(mode)"))
                     XCTAssertGreaterThan(maxAbsDifference(outs[0].select(dim: 0, index: 0), outs[0].select(dim: 0, index: 1)), 1e-2,
                                          "\(name): two codes give the same image")
                 }
-                if mode == "train" { try checkBuffers(net.module, fixture, prefix: "\(name).train.after.", "\(name) train") }
+                if mode == "train" {
+                    try checkBuffers(net.module, fixture, prefix: "\(name).train.after.", reductionLength: k, "\(name) train")
+                }
             }
         }
-        report.print("multimodal outputs (images stored to ±3.1e-5)")
+        report.print("multimodal outputs, as shares of the rounding allowance (images stored to ±3.1e-5)")
     }
 
     func testGradientsMatchPyTorch() throws {
@@ -106,13 +111,15 @@ final class MultimodalParityTests: XCTestCase {
                 ? (outs[0] * fixture.tensor("\(name).grad.upstream.mu")).sum() + (outs[1] * fixture.tensor("\(name).grad.upstream.logvar")).sum()
                 : (outs[0] * fixture.tensor("\(name).grad.upstream")).sum()
             loss.backward()
-            report.note("d/dx", compareGradient(x.grad, try fixture.tensor("\(name).grad.x"), "\(name) d/dx"))
-            if let z { report.note("d/dz", compareGradient(z.grad, try fixture.tensor("\(name).grad.dz"), "\(name) d/dz")) }
+            let kb = reductionLength(net.module, x, backward: true), scale = try fixture.gradientScale(name)
+            report.note("d/dx", compareGradient(x.grad, try fixture.tensor("\(name).grad.x"), reductionLength: kb, scale: scale, "\(name) d/dx"))
+            if let z { report.note("d/dz", compareGradient(z.grad, try fixture.tensor("\(name).grad.dz"), reductionLength: kb, scale: scale, "\(name) d/dz")) }
             for (param, p) in net.module.namedParameters() {
-                report.note("parameters", compareGradient(p.grad, try fixture.tensor("\(name).grad.param.\(param)"), "\(name) d/d\(param)"))
+                report.note("parameters", compareGradient(p.grad, try fixture.tensor("\(name).grad.param.\(param)"), reductionLength: kb, scale: scale,
+                                                          "\(name) d/d\(param)"))
             }
         }
         XCTAssertEqual(checked, ["lsragan", "encoder", "unet"], "every network has a gradient case")
-        report.print("multimodal gradients (relative to the largest reference value, or absolute below 1)")
+        report.print("multimodal gradients, as shares of the rounding allowance")
     }
 }

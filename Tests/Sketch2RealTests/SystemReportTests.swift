@@ -35,7 +35,7 @@ final class SystemReportTests: XCTestCase {
     /// This process links the real libtorch: the report must see it, its BLAS and a plausible speed.
     func testLiveReport() {
         let report = SystemReport.collect()
-        XCTAssertTrue(report.libtorchVersion.hasPrefix("1.") || report.libtorchVersion.hasPrefix("2."), report.libtorchVersion)
+        XCTAssertNotNil(report.libtorchVersion.range(of: #"^\d+\.\d+"#, options: .regularExpression), report.libtorchVersion)
         XCTAssertGreaterThanOrEqual(report.threads, 1)
         XCTAssertEqual(report.devices.first, "cpu")
         XCTAssertFalse(report.blas.isSlow, "libtorch runs on \(report.blas.path); run scripts/bootstrap to install OpenBLAS")

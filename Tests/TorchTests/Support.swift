@@ -1,4 +1,5 @@
 import Foundation
+import NumericalTolerance
 import XCTest
 @testable import Torch
 
@@ -66,6 +67,22 @@ func mismatch(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: D
 func assertClose(_ actual: Tensor, _ expected: Tensor, rtol: Double = 1e-5, atol: Double = 1e-6,
                  _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) {
     if let problem = mismatch(actual, expected, rtol: rtol, atol: atol) {
+        XCTFail("\(message()): \(problem)", file: file, line: line)
+    }
+}
+
+/// A float result against a reference of the same computation made elsewhere (a PyTorch
+/// fixture, another thread count): the bound of `RoundingTolerance` for the reduction length the
+/// caller derives. Integer and boolean results must match exactly.
+func assertWithinRounding(_ actual: Tensor, _ expected: Tensor, reductionLength: Int, scale: Double = 0,
+                          _ message: @autoclosure () -> String = "", file: StaticString = #filePath, line: UInt = #line) {
+    guard expected.dtype.isFloatingPoint else {
+        return assertClose(actual, expected, rtol: 0, atol: 0, message(), file: file, line: line)
+    }
+    if actual.isDefined, actual.dtype != expected.dtype {
+        return XCTFail("\(message()): dtype \(actual.dtype), expected \(expected.dtype)", file: file, line: line)
+    }
+    if let problem = RoundingTolerance(expected.dtype, reductionLength: reductionLength).mismatch(actual, expected, scale: scale) {
         XCTFail("\(message()): \(problem)", file: file, line: line)
     }
 }
