@@ -4,7 +4,7 @@ SWIFT ?= swift
 PYTHON ?= /usr/bin/python3
 BIN_RELEASE = .build/release/sketch2real
 
-.PHONY: bootstrap build release test demo bench info fixtures fetch-photos clean
+.PHONY: bootstrap build release test test-matrix learning-margins demo bench info fixtures fetch-photos clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -21,6 +21,19 @@ test: bootstrap
 	@echo "building and running the tests"
 	$(SWIFT) build --build-tests
 	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
+
+# The numerically sensitive suites again under libtorch threads 1 and 2 × kernel paths default,
+# avx2 (and avx512 where the CPU has it), on the build `make test` made; ends with
+# "test-matrix: N passed, M failed".
+test-matrix: bootstrap
+	@test -d .build/debug || $(SWIFT) build --build-tests
+	@scripts/test-matrix
+
+# The learning tests under 5 seeds × threads 1, 2 × every kernel path: the margin table of
+# docs/TESTING.md (about 25 minutes on 2 cores).
+learning-margins: bootstrap
+	@test -d .build/debug || $(SWIFT) build --build-tests
+	@scripts/learning-margins
 
 # The bundled SRAGAN translates every sketch in examples/ and the bundled LSRAGAN draws six
 # variations of each; demo-output/index.html shows sketch → result → variations.

@@ -33,6 +33,8 @@ SRAGAN_DEFAULTS = {
     "dropout": False,
     "latentChannels": 0,
     "latentAtEveryStage": False,
+    "latentAtInput": True,
+    "latentModulatesBlocks": False,
 }
 
 # The Swift DiscriminatorConfig's fields and defaults.
@@ -112,9 +114,11 @@ class CBAM(nn.Module):
 
 
 class AttentionResidualBlock(nn.Module):
-    """x + attention(conv_block(x)); without attention, pix2pix's ResnetBlock."""
+    """x + attention(conv_block(x)); without attention, pix2pix's ResnetBlock. With
+    `latent_channels` > 0, `modulation` maps a code z to a per-channel scale and shift for each
+    of the two norms: norm(h) * (1 + gamma) + beta (adaptive instance norm)."""
 
-    def __init__(self, channels, norm="instance", dropout=False, attention=False, reduction=16):
+    def __init__(self, channels, norm="instance", dropout=False, attention=False, reduction=16, latent_channels=0):
         super().__init__()
         bias = conv_bias(norm)
         layers = [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(norm, channels),
@@ -122,11 +126,22 @@ class AttentionResidualBlock(nn.Module):
         if dropout:
             layers.append(nn.Dropout(0.5))
         layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(norm, channels)]
+        self.norm_positions = [2, len(layers) - 1]
         self.conv_block = nn.Sequential(*layers)
         self.attention = CBAM(channels, reduction) if attention else None
+        self.modulation = nn.Linear(latent_channels, 4 * channels) if latent_channels > 0 else None
 
-    def forward(self, x):
-        residual = self.conv_block(x)
+    def forward(self, x, z=None):
+        if self.modulation is None or z is None:
+            residual = self.conv_block(x)
+        else:
+            params = self.modulation(z)[:, :, None, None].chunk(4, dim=1)
+            residual = x
+            for i, layer in enumerate(self.conv_block):
+                residual = layer(residual)
+                if i in self.norm_positions:
+                    k = self.norm_positions.index(i)
+                    residual = residual * (params[2 * k] + 1) + params[2 * k + 1]
         if self.attention is not None:
             residual = self.attention(residual)
         return x + residual
@@ -155,7 +170,8 @@ class SRAGANGenerator(nn.Module):
         self.config = c
         ngf, norm = c["ngf"], c["norm"]
         bias = conv_bias(norm)
-        in_c = c["inputChannels"] + c["latentChannels"]
+        tiled = c["latentAtInput"] or c["latentAtEveryStage"]
+        in_c = c["inputChannels"] + (c["latentChannels"] if tiled else 0)
         stage_z = c["latentChannels"] if c["latentAtEveryStage"] else 0
         self.encoder = nn.Sequential(
             nn.ReflectionPad2d(3), nn.Conv2d(in_c, ngf, 7, bias=bias), norm_layer(norm, ngf), nn.ReLU(),
@@ -163,7 +179,8 @@ class SRAGANGenerator(nn.Module):
             nn.Conv2d(ngf * 2 + stage_z, ngf * 4, 3, stride=2, padding=1, bias=bias), norm_layer(norm, ngf * 4),
             nn.ReLU())
         self.blocks = nn.ModuleList([
-            AttentionResidualBlock(ngf * 4, norm, c["dropout"], has_attention(c, i), c["attentionReduction"])
+            AttentionResidualBlock(ngf * 4, norm, c["dropout"], has_attention(c, i), c["attentionReduction"],
+                                   c["latentChannels"] if c["latentModulatesBlocks"] else 0)
             for i in range(c["blocks"])])
         up = []
         for src, dst in [(ngf * 4, ngf * 2), (ngf * 2, ngf)]:
@@ -180,9 +197,9 @@ class SRAGANGenerator(nn.Module):
 
     def forward(self, x, z=None):
         latent = self.config["latentChannels"]
-        if latent > 0:
-            if z is None:
-                raise ValueError("this generator takes a latent code z of shape (N, %d)" % latent)
+        if latent > 0 and z is None:
+            raise ValueError("this generator takes a latent code z of shape (N, %d)" % latent)
+        if latent > 0 and (self.config["latentAtInput"] or self.config["latentAtEveryStage"]):
             h = with_tiled_code(x, z)
             for i, layer in enumerate(self.encoder):
                 # Index 1 is the first convolution, which sees the code through the input already.
@@ -192,7 +209,7 @@ class SRAGANGenerator(nn.Module):
         else:
             h = self.encoder(x)
         for block in self.blocks:
-            h = block(h)
+            h = block(h, z if latent > 0 else None)
         out = self.decoder(h)
         if self.shortcut is not None:
             out = out + self.shortcut(x)

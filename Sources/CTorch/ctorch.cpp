@@ -14,6 +14,7 @@
 #include <torch/version.h>
 
 #include <atomic>
+#include <dlfcn.h>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -589,20 +590,35 @@ int ct_rng_set_state(CTTensor state) {
 }
 
 // ---- runtime ---------------------------------------------------------------------
+namespace {
+// OpenBLAS (Debian's pthread build) keeps its own pool, one thread per core, whose idle threads
+// spin in sched_yield after every call; libtorch 1.13 does not size it. Matrix products then run
+// on more threads than asked for and burn a core in system time. So the pool follows libtorch's
+// intra-op count whenever that is set. Looked up at run time: another BLAS may be linked.
+void set_blas_threads(int n) {
+  using Setter = void (*)(int);
+  static const Setter setter = reinterpret_cast<Setter>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (setter) setter(n);
+}
+
 // SKETCH2REAL_THREADS=N sets libtorch's intra-op thread count for the whole process before any
 // work runs (a command's --threads still wins), so a test run or a script can pin it.
-namespace {
 struct ThreadsFromEnvironment {
   ThreadsFromEnvironment() {
     const char *value = std::getenv("SKETCH2REAL_THREADS");
-    if (!value || !*value) return;
-    char *end = nullptr;
-    const long n = std::strtol(value, &end, 10);
-    if (*end == '\0' && n >= 1 && n <= 4096) at::set_num_threads(static_cast<int>(n));
+    if (value && *value) {
+      char *end = nullptr;
+      const long n = std::strtol(value, &end, 10);
+      if (*end == '\0' && n >= 1 && n <= 4096) at::set_num_threads(static_cast<int>(n));
+    }
+    set_blas_threads(at::get_num_threads());
   }
 } threads_from_environment;
 } // namespace
-void ct_set_num_threads(int n) { at::set_num_threads(n); }
+void ct_set_num_threads(int n) {
+  at::set_num_threads(n);
+  set_blas_threads(n);
+}
 int ct_get_num_threads(void) { return at::get_num_threads(); }
 int ct_set_num_interop_threads(int n) { CT_STATUS(at::set_num_interop_threads(n)) }
 int ct_get_num_interop_threads(void) { return at::get_num_interop_threads(); }

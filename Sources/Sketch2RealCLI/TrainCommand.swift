@@ -119,6 +119,21 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "lsragan: concatenate z to the input of every encoder stage, not only to the sketch.")
     var latentAtEveryStage = false
 
+    @Flag(inversion: .prefixedNo, help: "lsragan: concatenate the tiled z to the sketch at the input (default from the model's recipe).")
+    var latentAtInput: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "lsragan: z scales and shifts both normalisations of every residual block (adaptive instance norm; default from the model's recipe).")
+    var latentModulation: Bool?
+
+    @Option(name: .customLong("ms-epsilon"), help: "Multimodal: ε in the mode-seeking term 1 / (ratio + ε) (default 1e-5).")
+    var msEpsilon: Double?
+
+    @Option(name: .customLong("ms-clamp"), help: "Multimodal: cap the mode-seeking ratio at this value, so diversity is not pushed past it (0: no cap).")
+    var msClamp: Double?
+
+    @Flag(inversion: .prefixedNo, help: "lsragan, bicyclegan: the random path's D2 sees (sketch, image) pairs (default: as --conditional-discriminator).")
+    var conditionalD2: Bool?
+
     @Option(help: "Multimodal: width of the encoder E's first layer.")
     var nef = 64
 
@@ -226,6 +241,11 @@ struct TrainCommand: ParsableCommand {
         if let conditionalDiscriminator { c.multimodal.conditionalDiscriminator = conditionalDiscriminator }
         c.multimodal.sampleCodes = sampleCodes
         c.sragan.latentAtEveryStage = latentAtEveryStage
+        if let latentAtInput { c.sragan.latentAtInput = latentAtInput }
+        if let latentModulation { c.sragan.latentModulatesBlocks = latentModulation }
+        if let msEpsilon { c.multimodal.msEpsilon = msEpsilon }
+        if let msClamp { c.multimodal.msClamp = msClamp }
+        if let conditionalD2 { c.multimodal.conditionalD2 = conditionalD2 }
         c.encoder.nef = nef
         c.encoder.blocks = encoderBlocks
         c.encoder.norm = encoderNorm

@@ -64,6 +64,10 @@ CASES = [
     ("unet_input_batch", "unet",
      {**multimodal.LATENT_UNET_DEFAULTS, "ngf": 2, "levels": 7, "norm": "batch", "latentAtEveryLevel": False},
      (2, 1, 128, 128), ["eval", "train"], False),
+    ("lsragan_modulated_instance", "lsragan",
+     {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 2, "attentionEvery": 2, "attentionReduction": 4, "norm": "instance",
+      "upsampling": "resizeConv", "latentChannels": 6, "latentAtInput": False, "latentModulatesBlocks": True},
+     (2, 1, 32, 32), ["eval", "train"], True),
 ]
 
 

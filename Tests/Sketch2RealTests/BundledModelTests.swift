@@ -69,28 +69,9 @@ final class BundledModelTests: XCTestCase {
         }
     }
 
-    /// Edge strength of an image (1×3×H×W in [-1, 1]): Sobel magnitude of its luma.
-    static func edges(_ image: Tensor) -> Tensor {
-        let luma = (image * Tensor([0.299, 0.587, 0.114] as [Float], shape: [1, 3, 1, 1])).sum(dims: [1], keepDim: true)
-        let kx = Tensor([-1, 0, 1, -2, 0, 2, -1, 0, 1] as [Float], shape: [1, 1, 3, 3])
-        let ky = kx.transposed(2, 3).contiguous()
-        let gx = luma.conv2d(weight: kx, padding: 1), gy = luma.conv2d(weight: ky, padding: 1)
-        return (gx * gx + gy * gy).sqrt()
-    }
-
-    /// Line strength of a sketch (1×1×H×W in [-1, 1], dark lines on white), widened by a 5×5
-    /// box so an edge beside a line counts.
-    static func lines(_ sketch: Tensor) -> Tensor {
-        ((1.0 - sketch) / 2.0).avgPool2d(kernel: 5, stride: 1, padding: 2)
-    }
-
-    static func correlation(_ a: Tensor, _ b: Tensor) -> Double {
-        let x = a.flatten().to(.float64), y = b.flatten().to(.float64)
-        let dx = x - x.mean(), dy = y - y.mean()
-        let num: Double = (dx * dy).sum().item()
-        let den: Double = ((dx * dx).sum().item() as Double).squareRoot() * ((dy * dy).sum().item() as Double).squareRoot()
-        return num / den
-    }
+    static func edges(_ image: Tensor) -> Tensor { EdgeCorrelation.edges(image) }
+    static func lines(_ sketch: Tensor) -> Tensor { EdgeCorrelation.lines(sketch) }
+    static func correlation(_ a: Tensor, _ b: Tensor) -> Double { EdgeCorrelation.pearson(a, b) }
 
     func testOutputsFollowTheSketch() throws {
         let (sragan, config) = try loadTranslation()
@@ -115,6 +96,7 @@ final class BundledModelTests: XCTestCase {
             let m = matched.reduce(0, +) / Double(matched.count), s = shuffled.reduce(0, +) / Double(shuffled.count)
             print(String(format: "%@: edge/line correlation with its own sketch %.3f, with another example's sketch %.3f (%d examples)",
                          label, m, s, names.count))
+            reportLearningMargin("bundled \(label) follows the sketch", "edge correlation own − other", value: m - s, threshold: margin, above: true)
             XCTAssertGreaterThan(m, s + margin, "\(label) edges follow the sketch's lines")
             XCTAssertGreaterThan(zip(matched, shuffled).filter { $0 > $1 }.count, matched.count * 3 / 4, "\(label): most examples")
         }
@@ -123,11 +105,12 @@ final class BundledModelTests: XCTestCase {
     func testVariationsOfOneSketchDiffer() throws {
         let lsragan = try loadSampling()
         let input = try exampleInput("mountain-lake", size: lsragan.config.data.preprocess.cropSize)
-        Torch.manualSeed(3)
+        Torch.manualSeed(learningSeed(3))
         let sampler = MultimodalSampler(model: lsragan)
         let samples = try sampler.tensors(for: Image(tensor: input), codes: sampler.randomCodes(6))
         let diversity = PixelDiversity.meanPairwiseL1(Tensor.cat(samples, dim: 0))
         print(String(format: "LSRAGAN: mean pairwise L1 between 6 variations of one sketch %.4f (images in [-1, 1])", diversity))
+        reportLearningMargin("bundled LSRAGAN variations", "mean pairwise L1", value: diversity, threshold: 0.05, above: true)
         XCTAssertGreaterThan(diversity, 0.05)
         for i in 0 ..< samples.count {
             for j in i + 1 ..< samples.count {

@@ -68,3 +68,24 @@ func runProgram(_ arguments: [String]) throws -> (status: Int32, output: String,
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
 }
+
+// MARK: Learning tests
+
+/// Added to every seed of the tests whose outcome depends on training or sampling, so that
+/// `scripts/learning-margins` can run them under other seeds (`SKETCH2REAL_TEST_SEED=N`, default 0).
+let learningSeedOffset: UInt64 = {
+    guard let text = ProcessInfo.processInfo.environment["SKETCH2REAL_TEST_SEED"], !text.isEmpty else { return 0 }
+    guard let n = UInt64(text) else { fatalError("SKETCH2REAL_TEST_SEED must be a non-negative whole number, got '\(text)'") }
+    return n
+}()
+
+func learningSeed(_ base: UInt64) -> UInt64 { base &+ learningSeedOffset &* 1_000_003 }
+
+/// One machine-readable line per learning statistic and its threshold, which
+/// `scripts/learning-margins` collects over seeds, thread counts and kernel paths into the
+/// margin table of docs/TESTING.md. `above`: the statistic must exceed the threshold.
+func reportLearningMargin(_ test: String, _ statistic: String, value: Double, threshold: Double, above: Bool) {
+    let line = String(format: #"learning-margin {"test": "%@", "statistic": "%@", "value": %.6f, "threshold": %.6f, "above": %@}"#,
+                      test, statistic, value, threshold, above ? "true" : "false")
+    print(line)
+}

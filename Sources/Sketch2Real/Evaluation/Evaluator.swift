@@ -246,7 +246,7 @@ public final class Evaluator {
         let diversity = model.sample.map { _ in SampleDiversity(distance: lpips, samplesPerInput: settings.samplesPerInput, seed: settings.seed) }
         var l1: [Double] = [], psnr: [Double] = [], ssim: [Double] = [], lp: [Double] = []
         var hed: [Tensor] = [], inceptionRows: [Tensor] = []
-        var outputsByPair: [Int: Tensor] = [:]
+        var outputsByPair: [Int: Tensor] = [:], inputsByPair: [Int: Tensor] = [:]
         let representatives = Set(split.groups.map { $0[0] })
         let ssimMetric = StructuralSimilarity(dataRange: 1)
         for begin in stride(from: 0, to: split.pairs, by: settings.batchSize) {
@@ -278,6 +278,7 @@ public final class Evaluator {
             if let inception { inceptionRows.append(withNoGrad { Self.inceptionFeatures(inception, quantised) }) }
             for (k, i) in indices.enumerated() where representatives.contains(i) {
                 outputsByPair[i] = quantised.narrow(dim: 0, start: k, length: 1)
+                inputsByPair[i] = inputs.narrow(dim: 0, start: k, length: 1)
             }
         }
         let fidelity = FidelityResult(pairs: split.pairs, l1: mean(l1), l1Std: std(l1), psnr: mean(psnr), psnrStd: std(psnr),
@@ -293,6 +294,7 @@ public final class Evaluator {
         var generatedPixels: [Tensor] = []
         var labels: [[Int]] = []
         var diversityResult: SampleDiversity.Result?
+        var bestOfK: [Double] = []
         let classifier = reference.classifier?.classifier
         if let sample = model.sample, let diversity {
             let groups = Array(split.groups.prefix(settings.diversityInputs))
@@ -302,6 +304,7 @@ public final class Evaluator {
                 let batch = Self.rgb(PixelMetrics.unitImages(Tensor.cat(samples, dim: 0)).to(.float32) * 2.0 - 1.0)
                 generatedPixels.append(pixels(batch))
                 if let classifier { labels.append(classifier.classify(batch)) }
+                if split.palettes != nil { bestOfK += try bestL1(batch, targetsOf: groups[i], split) }
                 if i < settings.gridRows {
                     pictureOutputs.append(samples.prefix(settings.gridSamples).map { Image(tensor: Self.rgb($0)) })
                 }
@@ -319,18 +322,55 @@ public final class Evaluator {
                 let out = outputsByPair[g[0]]!
                 generatedPixels.append(pixels(out))
                 if let classifier { labels.append(classifier.classify(out)) }
+                if split.palettes != nil, bestOfK.count < settings.diversityInputs * (split.groups.first?.count ?? 1) {
+                    bestOfK += try bestL1(out, targetsOf: g, split)
+                }
                 if pictureOutputs.count < settings.gridRows { pictureOutputs.append([Image(tensor: out)]) }
             }
         }
         let ndb = reference.ndb?.evaluate(Tensor.cat(generatedPixels, dim: 0))
         let knownModes = try modes.flatMap { k in labels.isEmpty ? nil : try KnownModeCoverage(labels: labels, modes: k) }
-        let metrics = Self.metrics(fidelity: fidelity, realism: realism, diversity: diversityResult, multimodal: model.isMultimodal,
+        var metrics = Self.metrics(fidelity: fidelity, realism: realism, diversity: diversityResult, multimodal: model.isMultimodal,
                                    ndb: ndb, ndbNote: reference.ndbNote, knownModes: knownModes, inceptionVariant: inception?.variant)
+        metrics += sketchFidelity(split: split, outputs: outputsByPair, inputs: inputsByPair)
+        if !bestOfK.isEmpty {
+            metrics.append(Metric(key: "best_of_k_l1", label: "Best-of-K L1 per palette", value: mean(bestOfK), better: .lower,
+                                  note: "\(model.isMultimodal ? settings.samplesPerInput : 1) output(s) per sketch"))
+        }
         let seconds = Date().timeIntervalSince(start)
         progress(String(format: "%@: done in %.1f s", model.name, seconds))
         return (ModelEvaluation(name: model.name, source: model.source, multimodal: model.isMultimodal, metrics: metrics, fidelity: fidelity,
                                 realism: realism, diversity: diversityResult, ndb: ndb, knownModes: knownModes,
                                 configuration: model.configuration, seconds: seconds), pictureOutputs)
+    }
+
+    /// For each target of a sketch's group (each palette of a synthetic scene), the smallest L1
+    /// (8-bit images in [0, 1]) between it and any of the sketch's outputs.
+    func bestL1(_ outputs: Tensor, targetsOf group: [Int], _ split: Split) throws -> [Double] {
+        let candidates = PixelMetrics.unitImages(Self.rgb(outputs))
+        return try group.map { j in
+            let target = PixelMetrics.unitImages(try pair(split, j).target.unsqueezed(0))
+            return PixelMetrics.l1(candidates, target.expand(candidates.shape)).min() ?? .nan
+        }
+    }
+
+    /// Edge correlation of each distinct sketch's output with that sketch, and with the sketch of
+    /// the next distinct scene (the chance level).
+    func sketchFidelity(split: Split, outputs: [Int: Tensor], inputs: [Int: Tensor]) -> [Metric] {
+        let order = split.groups.map { $0[0] }.filter { outputs[$0] != nil && inputs[$0] != nil }
+        guard order.count >= 2 else { return [] }
+        var own: [Double] = [], other: [Double] = []
+        for (k, i) in order.enumerated() {
+            let next = order[(k + 1) % order.count]
+            own += EdgeCorrelation.perPair(images: outputs[i]!, sketches: inputs[i]!)
+            other += EdgeCorrelation.perPair(images: outputs[i]!, sketches: inputs[next]!)
+        }
+        return [
+            Metric(key: "edge_correlation", label: "Edge correlation with its sketch", value: mean(own), better: .higher,
+                   note: "Pearson correlation of the output's edges with its sketch's lines"),
+            Metric(key: "edge_correlation_other_sketch", label: "Edge correlation with another sketch", value: mean(other),
+                   better: .lower, note: "chance level: the same output against another scene's sketch"),
+        ]
     }
 
     func realismResult(network: String, features: String, generated: Tensor, real: Tensor) throws -> RealismResult {
@@ -398,6 +438,8 @@ public final class Evaluator {
             "Diversity": "BicycleGAN's protocol: samples per sketch with seeded codes, LPIPS-style (HED-VGG16) distance between consecutive samples, averaged; one-to-one models have none.",
             "NDB": "Richardson & Weiss 2018: k-means (k-means++ seeding, seeded) on real targets; a bin is different when a two-sided two-proportion z-test rejects equal real and generated proportions at the significance level; NDB counts such bins.",
             "JSD": "Jensen–Shannon divergence (natural log) between the real and generated NDB bin histograms.",
+            "Edge correlation": "Pearson correlation over pixels between the Sobel edge magnitude of the output's luma and its sketch's line strength (darkness, widened by a 5×5 box), one output per distinct sketch; 'with another sketch' pairs each output with the next scene's sketch, the chance level.",
+            "Best-of-K L1": "Synthetic landscapes only: for each palette's ground truth of a scene, the smallest L1 between it and any of the model's K outputs for that scene's sketch (K = --samples for multimodal models, 1 for one-to-one models), averaged; low when every palette is drawn faithfully, not merely reached.",
             "Known modes": "Synthetic landscapes only: a small CNN trained on rendered ground truth labels each sample's palette; modes reached per sketch = distinct palettes among a sketch's samples ÷ K; KL and JS (natural log) of the palette histogram from uniform.",
         ]
         if let inception {

@@ -12,7 +12,16 @@ public enum ModeSeekingLoss {
         (images1 - images2).abs().mean() / (codes1 - codes2).abs().mean()
     }
 
-    public static func loss(images1: Tensor, images2: Tensor, codes1: Tensor, codes2: Tensor) -> Tensor {
-        1.0 / (ratio(images1: images1, images2: images2, codes1: codes1, codes2: codes2) + epsilon)
+    /// 1 / (min(ratio, clamp) + ε); `clamp` 0 leaves the ratio uncapped. A cap stops the term
+    /// from pushing samples apart once they differ that much per unit of code distance (past it
+    /// the gradient is zero), which keeps a strong weight from trading realism for distance.
+    public static func loss(ratio: Tensor, epsilon: Double = epsilon, clamp: Double = 0) -> Tensor {
+        let capped = clamp > 0 ? ratio.clamp(max: clamp) : ratio
+        return 1.0 / (capped + epsilon)
+    }
+
+    public static func loss(images1: Tensor, images2: Tensor, codes1: Tensor, codes2: Tensor,
+                            epsilon: Double = epsilon, clamp: Double = 0) -> Tensor {
+        loss(ratio: ratio(images1: images1, images2: images2, codes1: codes1, codes2: codes2), epsilon: epsilon, clamp: clamp)
     }
 }

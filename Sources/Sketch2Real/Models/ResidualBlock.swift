@@ -4,24 +4,51 @@ import Torch
 /// A residual block as in pix2pix's ResNet generator — reflect-pad, 3×3 conv, norm, ReLU,
 /// (dropout), reflect-pad, 3×3 conv, norm — with optional CBAM attention on the residual
 /// branch before the identity is added: `x + attention(conv_block(x))`.
+///
+/// With `latentChannels` > 0 a latent code modulates both normalisations, as MUNIT's adaptive
+/// instance norm does: one linear map `modulation` turns z into a per-channel scale and shift
+/// for each, applied as `norm(h)·(1 + γ) + β`. Unlike a code tiled over the input, which the
+/// first instance norm erases, the code then reaches every block.
 public final class AttentionResidualBlock: Module, UnaryLayer {
     @Child public var convBlock: Sequential
     public let attention: CBAM?
+    /// z → (γ₁, β₁, γ₂, β₂), each `channels` wide.
+    public let modulation: Linear?
+    /// Positions of the two normalisation layers in `convBlock`.
+    let normPositions: [Int]
 
-    public init(channels: Int, norm: NormKind, dropout: Bool = false, attention: Bool, reduction: Int = 16) {
+    public init(channels: Int, norm: NormKind, dropout: Bool = false, attention: Bool, reduction: Int = 16,
+                latentChannels: Int = 0) {
         let bias = norm.convolutionsNeedBias
         var layers: [any UnaryLayer] = [
             ReflectionPad2d(1), Conv2d(channels, channels, kernelSize: 3, bias: bias), norm.layer(channels), ReLU(),
         ]
         if dropout { layers.append(Dropout(0.5)) }
         layers += [ReflectionPad2d(1), Conv2d(channels, channels, kernelSize: 3, bias: bias), norm.layer(channels)]
+        normPositions = [2, layers.count - 1]
         _convBlock = Child(wrappedValue: Sequential(layers), key: "conv_block")
         self.attention = attention ? CBAM(channels: channels, reduction: reduction) : nil
+        modulation = latentChannels > 0 ? Linear(latentChannels, 4 * channels) : nil
         super.init()
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let residual = convBlock(x)
         return x + (attention.map { $0(residual) } ?? residual)
+    }
+
+    /// The block with its normalisations modulated by `code` (N×latent); without a modulation
+    /// the code is ignored.
+    public func callAsFunction(_ x: Tensor, code: Tensor?) -> Tensor {
+        guard let modulation, let code else { return self(x) }
+        let parameters = modulation(code).unsqueezed(2).unsqueezed(3).chunked(4, dim: 1)
+        var h = x
+        for (i, layer) in convBlock.layers.enumerated() {
+            h = layer(h)
+            if let k = normPositions.firstIndex(of: i) {
+                h = h * (parameters[2 * k] + 1.0) + parameters[2 * k + 1]
+            }
+        }
+        return x + (attention.map { $0(h) } ?? h)
     }
 }

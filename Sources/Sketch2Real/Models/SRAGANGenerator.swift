@@ -28,6 +28,12 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
     /// Also concatenate the tiled code to the input of the second and third encoder
     /// convolutions, so later stages see it undiluted (LSRAGAN's option).
     public var latentAtEveryStage = false
+    /// Concatenate the tiled code to the sketch at the input (off: the code enters only through
+    /// `latentModulatesBlocks`).
+    public var latentAtInput = true
+    /// The code scales and shifts both normalisations of every residual block (adaptive
+    /// instance norm, as MUNIT's), so instance norm cannot erase it.
+    public var latentModulatesBlocks = false
 
     public init() {}
 
@@ -47,6 +53,8 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
         dropout = try c.decodeIfPresent(Bool.self, forKey: .dropout) ?? d.dropout
         latentChannels = try c.decodeIfPresent(Int.self, forKey: .latentChannels) ?? d.latentChannels
         latentAtEveryStage = try c.decodeIfPresent(Bool.self, forKey: .latentAtEveryStage) ?? d.latentAtEveryStage
+        latentAtInput = try c.decodeIfPresent(Bool.self, forKey: .latentAtInput) ?? d.latentAtInput
+        latentModulatesBlocks = try c.decodeIfPresent(Bool.self, forKey: .latentModulatesBlocks) ?? d.latentModulatesBlocks
     }
 
     /// The generator reduces resolution by this factor; input sides must be multiples of it.
@@ -58,6 +66,9 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
         }
         guard ngf >= 1, blocks >= 0, attentionEvery >= 0, attentionReduction >= 1, latentChannels >= 0 else {
             throw ModelError("ngf must be positive and block, attention and latent counts non-negative")
+        }
+        if latentChannels > 0, !latentAtInput, !latentAtEveryStage, !(latentModulatesBlocks && blocks > 0) {
+            throw ModelError("the latent code must enter somewhere: at the input, at every encoder stage, or through the residual blocks' normalisations (which needs at least one block)")
         }
     }
 
@@ -88,7 +99,7 @@ public final class SRAGANGenerator: Module {
         try config.validate()
         self.config = config
         let ngf = config.ngf, norm = config.norm, bias = norm.convolutionsNeedBias
-        let inC = config.inputChannels + config.latentChannels
+        let inC = config.inputChannels + (config.latentAtInput || config.latentAtEveryStage ? config.latentChannels : 0)
         let stageZ = config.latentAtEveryStage ? config.latentChannels : 0
         encoder = Sequential(
             ReflectionPad2d(3), Conv2d(inC, ngf, kernelSize: 7, bias: bias), norm.layer(ngf), ReLU(),
@@ -96,7 +107,8 @@ public final class SRAGANGenerator: Module {
             Conv2d(ngf * 2 + stageZ, ngf * 4, kernelSize: 3, stride: 2, padding: 1, bias: bias), norm.layer(ngf * 4), ReLU())
         blocks = (0 ..< config.blocks).map {
             AttentionResidualBlock(channels: ngf * 4, norm: norm, dropout: config.dropout,
-                                   attention: config.hasAttention(block: $0), reduction: config.attentionReduction)
+                                   attention: config.hasAttention(block: $0), reduction: config.attentionReduction,
+                                   latentChannels: config.latentModulatesBlocks ? config.latentChannels : 0)
         }
         var up: [any UnaryLayer] = []
         for (from, to) in [(ngf * 4, ngf * 2), (ngf * 2, ngf)] {
@@ -117,7 +129,7 @@ public final class SRAGANGenerator: Module {
     /// N×C×H×W sketches in [-1, 1] → images in [-1, 1]; `z` (N×latent) is tiled over the image.
     public func callAsFunction(_ x: Tensor, z: Tensor? = nil) -> Tensor {
         var h: Tensor
-        if config.latentChannels > 0 {
+        if config.latentChannels > 0, config.latentAtInput || config.latentAtEveryStage {
             precondition(z != nil, "this generator takes a latent code")
             h = Self.withTiledCode(x, z!)
             for (i, layer) in encoder.layers.enumerated() {
@@ -128,7 +140,7 @@ public final class SRAGANGenerator: Module {
         } else {
             h = encoder(x)
         }
-        for b in blocks { h = b(h) }
+        for b in blocks { h = b(h, code: config.latentChannels > 0 ? z : nil) }
         let out = decoder(h)
         return (shortcut.map { out + $0(x) } ?? out).tanh()
     }

@@ -48,7 +48,7 @@ public struct MultimodalSampler {
             let n = Swift.min(batchSize, codes.size(0) - start)
             let z = codes.narrow(dim: 0, start: start, length: n)
             let x = input.tensor.expand([n] + Array(input.tensor.shape.dropFirst()))
-            let y = withNoGrad { input.crop(generator.generate(x, z: z)) }
+            let y = try withTorchErrors { withNoGrad { input.crop(generator.generate(x, z: z)) } }
             out += (0 ..< n).map { y.narrow(dim: 0, start: $0, length: 1) }
             start += n
         }

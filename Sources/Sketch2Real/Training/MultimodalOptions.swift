@@ -15,8 +15,15 @@ public struct MultimodalOptions: Sendable, Codable, Equatable {
     public var lambdaGAN2 = 1.0
     /// Mode-seeking regulariser 1 / (mean|G(x,z1) − G(x,z2)| / mean|z1 − z2| + 1e-5).
     public var lambdaMS = 1.0
+    /// ε in the mode-seeking term 1 / (ratio + ε).
+    public var msEpsilon = 1e-5
+    /// When positive, the mode-seeking ratio is capped at this value before the term is formed,
+    /// so the term stops pushing once samples are that far apart per unit of code distance.
+    public var msClamp = 0.0
     /// Discriminators see (sketch, image) pairs; off: the image alone (BicycleGAN's default).
     public var conditionalDiscriminator = true
+    /// The random path's D2 sees (sketch, image) pairs; nil: as `conditionalDiscriminator`.
+    public var conditionalD2: Bool? = nil
     /// Random codes per row of the sample and validation grids.
     public var sampleCodes = 4
 
@@ -31,9 +38,15 @@ public struct MultimodalOptions: Sendable, Codable, Equatable {
         lambdaGAN = try c.decodeIfPresent(Double.self, forKey: .lambdaGAN) ?? d.lambdaGAN
         lambdaGAN2 = try c.decodeIfPresent(Double.self, forKey: .lambdaGAN2) ?? d.lambdaGAN2
         lambdaMS = try c.decodeIfPresent(Double.self, forKey: .lambdaMS) ?? d.lambdaMS
+        msEpsilon = try c.decodeIfPresent(Double.self, forKey: .msEpsilon) ?? d.msEpsilon
+        msClamp = try c.decodeIfPresent(Double.self, forKey: .msClamp) ?? d.msClamp
         conditionalDiscriminator = try c.decodeIfPresent(Bool.self, forKey: .conditionalDiscriminator) ?? d.conditionalDiscriminator
+        conditionalD2 = try c.decodeIfPresent(Bool.self, forKey: .conditionalD2) ?? d.conditionalD2
         sampleCodes = try c.decodeIfPresent(Int.self, forKey: .sampleCodes) ?? d.sampleCodes
     }
+
+    /// Whether D2 sees (sketch, image) pairs.
+    public var d2IsConditional: Bool { conditionalD2 ?? conditionalDiscriminator }
 
     public func validate() throws {
         guard nz >= 1 else { throw ModelError("the latent code needs at least one channel (--nz), got \(nz)") }
@@ -41,5 +54,7 @@ public struct MultimodalOptions: Sendable, Codable, Equatable {
             throw ModelError("loss weights must not be negative")
         }
         guard sampleCodes >= 1 else { throw ModelError("sample grids need at least one random code") }
+        guard msEpsilon > 0, msEpsilon.isFinite else { throw ModelError("--ms-epsilon must be a positive number, got \(msEpsilon)") }
+        guard msClamp >= 0, msClamp.isFinite else { throw ModelError("--ms-clamp must be 0 (no cap) or a positive number, got \(msClamp)") }
     }
 }

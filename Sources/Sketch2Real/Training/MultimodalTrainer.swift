@@ -53,7 +53,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         generator = try GeneratorFile.makeLatent(config)
         encoder = try GeneratorFile.makeEncoder(config)
         discriminator = try MultiScaleDiscriminator(config.discriminator)
-        discriminator2 = config.model.usesEncoder ? try MultiScaleDiscriminator(config.discriminator) : nil
+        discriminator2 = config.model.usesEncoder ? try MultiScaleDiscriminator(config.discriminator2) : nil
         let networks: [Module?] = [generator, encoder, discriminator, discriminator2]
         for case let network? in networks { network.initializeWeights(config.initScheme, gain: config.initGain) }
         let betas = (config.beta1, config.beta2)
@@ -95,6 +95,11 @@ public final class MultimodalTrainer: TrainingAlgorithm {
     /// The discriminator's input: (sketch, image) or the image alone.
     func pair(_ x: Tensor, _ image: Tensor) -> Tensor {
         options.conditionalDiscriminator ? Tensor.cat([x, image], dim: 1) : image
+    }
+
+    /// D2's input, which may differ from D's (`MultimodalOptions.conditionalD2`).
+    func pair2(_ x: Tensor, _ image: Tensor) -> Tensor {
+        options.d2IsConditional ? Tensor.cat([x, image], dim: 1) : image
     }
 
     func randomCodes(_ n: Int, like x: Tensor) -> Tensor {
@@ -141,7 +146,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         total = total + ganG * options.lambdaGAN
         losses["G_GAN"] = ganG.item()
         if let discriminator2, options.lambdaGAN2 > 0 {
-            let gan2 = config.gan.generatorLoss(fake: discriminator2(pair(xRandom, fakeRandom)))
+            let gan2 = config.gan.generatorLoss(fake: discriminator2(pair2(xRandom, fakeRandom)))
             total = total + gan2 * options.lambdaGAN2
             losses["G_GAN2"] = gan2.item()
         }
@@ -174,7 +179,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         if let z2 {
             let images1 = fakeRandom.narrow(dim: 0, start: 0, length: half), images2 = fakeRandom.narrow(dim: 0, start: half, length: half)
             let ratio = ModeSeekingLoss.ratio(images1: images1, images2: images2, codes1: z1, codes2: z2)
-            let ms = 1.0 / (ratio + ModeSeekingLoss.epsilon)
+            let ms = ModeSeekingLoss.loss(ratio: ratio, epsilon: options.msEpsilon, clamp: options.msClamp)
             total = total + ms * options.lambdaMS
             losses["MS"] = ms.item()
             losses["MS_ratio"] = ratio.item()
@@ -192,7 +197,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         if let discriminator2, let optimizerD2 {
             discriminator2.unfreeze()
             if options.lambdaGAN2 > 0 {
-                losses["D2"] = update(discriminator2, optimizerD2, real: pair(xR, yR), fake: pair(xRandom, fakeRandom.detached()))
+                losses["D2"] = update(discriminator2, optimizerD2, real: pair2(xR, yR), fake: pair2(xRandom, fakeRandom.detached()))
             }
         }
         lastBatch = (x.detached(), y.detached())

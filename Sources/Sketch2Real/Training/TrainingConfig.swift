@@ -182,6 +182,13 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         discriminator.inputChannels = (conditional ? data.inputChannels : 0) + data.outputChannels
     }
 
+    /// D2's configuration: D's, with its own choice of seeing the sketch.
+    public var discriminator2: DiscriminatorConfig {
+        var d = discriminator
+        d.inputChannels = (multimodal.d2IsConditional ? data.inputChannels : 0) + data.outputChannels
+        return d
+    }
+
     /// The generator's stride: image sides must be multiples of it.
     public var generatorStride: Int {
         switch model {

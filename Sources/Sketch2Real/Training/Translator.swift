@@ -1,7 +1,8 @@
 import Torch
 
-/// Runs a generator on single sketches of any size: channels converted to the network's,
-/// reflect-padded to its stride, translated in evaluation mode without autograd, cropped back.
+/// Runs a generator on single sketches of any size, down to one pixel: channels converted to the
+/// network's, padded to its stride and to its smallest side (reflected, or replicated where the
+/// image is too small to reflect), translated in evaluation mode without autograd, cropped back.
 public struct Translator {
     public let generator: any SketchToImageGenerator
 
@@ -12,8 +13,17 @@ public struct Translator {
 
     public func translate(_ sketch: Image) throws -> Image {
         let input = try Self.networkInput(sketch, channels: generator.inputChannels, stride: generator.stride)
-        let y = withNoGrad { generator.translate(input.tensor) }
-        return Image(tensor: input.crop(y))
+        // A libtorch failure is thrown here, before anything reads the (then undefined) output.
+        let y = try withTorchErrors { withNoGrad { input.crop(generator.translate(input.tensor)) } }
+        return Image(tensor: y)
+    }
+
+    /// The smallest side the generators accept: the stride, and at least 8 pixels so that the
+    /// residual blocks' 1-pixel reflection padding at a quarter of the resolution, and the
+    /// 3-pixel padding at full resolution, stay smaller than the sides they pad.
+    public static func minimumSide(stride s: Int) -> Int {
+        let least = Swift.max(s, 8)
+        return (least + s - 1) / s * s
     }
 
     /// A sketch as a 1×C×H'×W' tensor with sides padded up to multiples of `stride`, and the
@@ -21,7 +31,9 @@ public struct Translator {
     public static func networkInput(_ sketch: Image, channels: Int, stride s: Int) throws -> (tensor: Tensor, crop: (Tensor) -> Tensor) {
         let (w, h) = (sketch.width, sketch.height)
         guard w >= 1, h >= 1 else { throw ModelError("empty image") }
-        let pw = (s - w % s) % s, ph = (s - h % s) % s
+        // Up to a multiple of the stride, and to the smallest side the network accepts.
+        let least = minimumSide(stride: s)
+        let pw = Swift.max(least, (w + s - 1) / s * s) - w, ph = Swift.max(least, (h + s - 1) / s * s) - h
         var x = sketch.withChannels(channels).tensor()
         if pw > 0 || ph > 0 {
             // Reflection needs the padding to be smaller than the side; replicate covers tiny images.
