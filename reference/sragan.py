@@ -34,7 +34,7 @@ SRAGAN_DEFAULTS = {
     "latentChannels": 0,
     "latentAtEveryStage": False,
     "latentAtInput": True,
-    "latentModulatesBlocks": False,
+    "latentModulation": False,
 }
 
 # The Swift DiscriminatorConfig's fields and defaults.
@@ -180,9 +180,10 @@ class SRAGANGenerator(nn.Module):
             nn.ReLU())
         self.blocks = nn.ModuleList([
             AttentionResidualBlock(ngf * 4, norm, c["dropout"], has_attention(c, i), c["attentionReduction"],
-                                   c["latentChannels"] if c["latentModulatesBlocks"] else 0)
+                                   c["latentChannels"] if c["latentModulation"] else 0)
             for i in range(c["blocks"])])
         up = []
+        self.decoder_norms = []
         for src, dst in [(ngf * 4, ngf * 2), (ngf * 2, ngf)]:
             if c["upsampling"] == "transposed":
                 up.append(nn.ConvTranspose2d(src, dst, 3, stride=2, padding=1, output_padding=1, bias=bias))
@@ -190,10 +191,14 @@ class SRAGANGenerator(nn.Module):
                 up += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(src, dst, 3, padding=1, bias=bias)]
             else:
                 raise ValueError(f"unknown upsampling {c['upsampling']!r}")
+            self.decoder_norms.append((len(up), dst))
             up += [norm_layer(norm, dst), nn.ReLU()]
         up += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, c["outputChannels"], 7)]
         self.decoder = nn.Sequential(*up)
         self.shortcut = nn.Conv2d(c["inputChannels"], c["outputChannels"], 1) if c["globalShortcut"] else None
+        # z -> (gamma, beta) for each decoder norm, in order (latentModulation).
+        modulated = c["latentModulation"] and c["latentChannels"] > 0
+        self.modulation = nn.Linear(c["latentChannels"], 2 * (ngf * 2 + ngf)) if modulated else None
 
     def forward(self, x, z=None):
         latent = self.config["latentChannels"]
@@ -210,7 +215,20 @@ class SRAGANGenerator(nn.Module):
             h = self.encoder(x)
         for block in self.blocks:
             h = block(h, z if latent > 0 else None)
-        out = self.decoder(h)
+        if self.modulation is not None:
+            params = self.modulation(z)[:, :, None, None]
+            modulations, offset = {}, 0
+            for position, channels in self.decoder_norms:
+                modulations[position] = (params[:, offset:offset + channels], params[:, offset + channels:offset + 2 * channels])
+                offset += 2 * channels
+            out = h
+            for i, layer in enumerate(self.decoder):
+                out = layer(out)
+                if i in modulations:
+                    gamma, beta = modulations[i]
+                    out = out * (gamma + 1) + beta
+        else:
+            out = self.decoder(h)
         if self.shortcut is not None:
             out = out + self.shortcut(x)
         return torch.tanh(out)

@@ -25,7 +25,10 @@ struct SampleCommand: ParsableCommand {
     @Argument(help: "Sketch files or folders.")
     var inputs: [String]
 
-    @Option(name: .customLong("n"), help: "Random codes (samples) per sketch.")
+    /// The most samples per sketch one run draws.
+    static let maximumSamples = 256
+
+    @Option(name: .customLong("n"), help: "Random codes (samples) per sketch (at most 256).")
     var count = 8
 
     @Option(help: "Output folder.")
@@ -53,6 +56,9 @@ struct SampleCommand: ParsableCommand {
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--n must be at least 1.") }
+        guard count <= Self.maximumSamples else {
+            throw ValidationError("--n must be at most \(Self.maximumSamples) samples per sketch, got \(count); run sample again with another --seed for more.")
+        }
         guard interpolate == 0 || interpolate >= 2 else { throw ValidationError("--interpolate needs at least 2 images, got \(interpolate).") }
         if interpolate > 0, count < 2, style == nil, !aligned {
             throw ValidationError("--interpolate walks between two codes: use --n 2 or more, or give --style or --aligned (models with an encoder).")

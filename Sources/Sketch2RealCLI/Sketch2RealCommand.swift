@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Sketch2Real
 import Torch
@@ -19,6 +20,11 @@ struct RuntimeOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
+        // More threads than processors only adds contention; thousands of them stall libtorch's pool.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if let threads, threads > cores {
+            throw ValidationError("--threads must be at most the \(cores) processor(s) this process may use, got \(threads).")
+        }
     }
 
     func apply() {

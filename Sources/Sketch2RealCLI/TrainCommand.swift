@@ -242,7 +242,7 @@ struct TrainCommand: ParsableCommand {
         c.multimodal.sampleCodes = sampleCodes
         c.sragan.latentAtEveryStage = latentAtEveryStage
         if let latentAtInput { c.sragan.latentAtInput = latentAtInput }
-        if let latentModulation { c.sragan.latentModulatesBlocks = latentModulation }
+        if let latentModulation { c.sragan.latentModulation = latentModulation }
         if let msEpsilon { c.multimodal.msEpsilon = msEpsilon }
         if let msClamp { c.multimodal.msClamp = msClamp }
         if let conditionalD2 { c.multimodal.conditionalD2 = conditionalD2 }

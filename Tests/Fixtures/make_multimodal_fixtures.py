@@ -66,7 +66,7 @@ CASES = [
      (2, 1, 128, 128), ["eval", "train"], False),
     ("lsragan_modulated_instance", "lsragan",
      {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 2, "attentionEvery": 2, "attentionReduction": 4, "norm": "instance",
-      "upsampling": "resizeConv", "latentChannels": 6, "latentAtInput": False, "latentModulatesBlocks": True},
+      "upsampling": "resizeConv", "latentChannels": 6, "latentAtInput": False, "latentModulation": True},
      (2, 1, 32, 32), ["eval", "train"], True),
 ]
 

@@ -43,6 +43,12 @@ public enum DatasetChecker {
         if reports.isEmpty {
             throw DatasetError("\(root): no train, val or test split found (expected \(root)/train/…, \(root)/train/A and …/B, or \(root)/trainA and \(root)/trainB)")
         }
+        // `train` needs a train split; a data set with only val or test can be evaluated, not trained on.
+        if !reports.contains(where: { $0.split == "train" }) {
+            reports.insert(SplitReport(split: "train", layout: "missing", problems: [
+                "\(root) has no train split (\(root)/train/…, \(root)/train/A and …/B, or \(root)/trainA and \(root)/trainB): `train` cannot use it; `eval` can use its \(reports.map(\.split).joined(separator: " and ")) split",
+            ]), at: 0)
+        }
         return DatasetReport(root: root, splits: reports)
     }
 

@@ -29,11 +29,14 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
     /// convolutions, so later stages see it undiluted (LSRAGAN's option).
     public var latentAtEveryStage = false
     /// Concatenate the tiled code to the sketch at the input (off: the code enters only through
-    /// `latentModulatesBlocks`).
+    /// `latentModulation`).
     public var latentAtInput = true
-    /// The code scales and shifts both normalisations of every residual block (adaptive
-    /// instance norm, as MUNIT's), so instance norm cannot erase it.
-    public var latentModulatesBlocks = false
+    /// The code scales and shifts every normalisation after the encoder — both of each residual
+    /// block and the decoder's — as adaptive instance norm does (MUNIT, StyleGAN). A code
+    /// concatenated at the input is a per-channel constant that instance norm subtracts; a code
+    /// that modulates the norms cannot be erased, and the decoder's norms cannot normalise away
+    /// the colours it sets.
+    public var latentModulation = false
 
     public init() {}
 
@@ -54,7 +57,7 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
         latentChannels = try c.decodeIfPresent(Int.self, forKey: .latentChannels) ?? d.latentChannels
         latentAtEveryStage = try c.decodeIfPresent(Bool.self, forKey: .latentAtEveryStage) ?? d.latentAtEveryStage
         latentAtInput = try c.decodeIfPresent(Bool.self, forKey: .latentAtInput) ?? d.latentAtInput
-        latentModulatesBlocks = try c.decodeIfPresent(Bool.self, forKey: .latentModulatesBlocks) ?? d.latentModulatesBlocks
+        latentModulation = try c.decodeIfPresent(Bool.self, forKey: .latentModulation) ?? d.latentModulation
     }
 
     /// The generator reduces resolution by this factor; input sides must be multiples of it.
@@ -67,8 +70,8 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
         guard ngf >= 1, blocks >= 0, attentionEvery >= 0, attentionReduction >= 1, latentChannels >= 0 else {
             throw ModelError("ngf must be positive and block, attention and latent counts non-negative")
         }
-        if latentChannels > 0, !latentAtInput, !latentAtEveryStage, !(latentModulatesBlocks && blocks > 0) {
-            throw ModelError("the latent code must enter somewhere: at the input, at every encoder stage, or through the residual blocks' normalisations (which needs at least one block)")
+        if latentChannels > 0, !latentAtInput, !latentAtEveryStage, !latentModulation {
+            throw ModelError("the latent code must enter somewhere: at the input, at every encoder stage, or through the normalisations (latentModulation)")
         }
     }
 
@@ -87,13 +90,18 @@ public struct ModelError: Error, CustomStringConvertible, Equatable {
 /// CBAM attention, decoder (two ×2 upsamplings, 7×7 conv) and a global input → output shortcut.
 ///
 /// State-dict names: `encoder.*`, `blocks.<i>.conv_block.*`, `blocks.<i>.attention.*`,
-/// `decoder.*`, `shortcut.*` (see reference/sragan.py).
+/// `blocks.<i>.modulation.*`, `decoder.*`, `shortcut.*`, `modulation.*` (see reference/sragan.py).
 public final class SRAGANGenerator: Module {
     public let config: SRAGANConfig
     public let encoder: Sequential
     public let blocks: [AttentionResidualBlock]
     public let decoder: Sequential
     public let shortcut: Conv2d?
+    /// z → a per-channel scale and shift for each of the decoder's normalisations
+    /// (`latentModulation`; each residual block has its own).
+    public let modulation: Linear?
+    /// Positions and widths of the normalisation layers in `decoder`.
+    let decoderNorms: [(position: Int, channels: Int)]
 
     public init(_ config: SRAGANConfig) throws {
         try config.validate()
@@ -108,9 +116,10 @@ public final class SRAGANGenerator: Module {
         blocks = (0 ..< config.blocks).map {
             AttentionResidualBlock(channels: ngf * 4, norm: norm, dropout: config.dropout,
                                    attention: config.hasAttention(block: $0), reduction: config.attentionReduction,
-                                   latentChannels: config.latentModulatesBlocks ? config.latentChannels : 0)
+                                   latentChannels: config.latentModulation ? config.latentChannels : 0)
         }
         var up: [any UnaryLayer] = []
+        var norms: [(Int, Int)] = []
         for (from, to) in [(ngf * 4, ngf * 2), (ngf * 2, ngf)] {
             switch config.upsampling {
             case .transposed:
@@ -118,11 +127,15 @@ public final class SRAGANGenerator: Module {
             case .resizeConv:
                 up += [Upsample(scale: 2), Conv2d(from, to, kernelSize: 3, padding: 1, bias: bias)]
             }
+            norms.append((up.count, to))
             up += [norm.layer(to), ReLU()]
         }
+        decoderNorms = norms
         up += [ReflectionPad2d(3), Conv2d(ngf, config.outputChannels, kernelSize: 7)]
         decoder = Sequential(up)
         shortcut = config.globalShortcut ? Conv2d(config.inputChannels, config.outputChannels, kernelSize: 1) : nil
+        let modulated = config.latentModulation && config.latentChannels > 0
+        modulation = modulated ? Linear(config.latentChannels, 2 * (ngf * 2 + ngf)) : nil
         super.init()
     }
 
@@ -141,7 +154,26 @@ public final class SRAGANGenerator: Module {
             h = encoder(x)
         }
         for b in blocks { h = b(h, code: config.latentChannels > 0 ? z : nil) }
-        let out = decoder(h)
+        let out: Tensor
+        if let modulation, let z {
+            // Scale and shift per norm, in decoder order: (γ, β) of ngf·2 channels, then of ngf.
+            let parameters = modulation(z).unsqueezed(2).unsqueezed(3)
+            var offset = 0
+            var modulations: [Int: (Tensor, Tensor)] = [:]
+            for (position, channels) in decoderNorms {
+                modulations[position] = (parameters.narrow(dim: 1, start: offset, length: channels),
+                                         parameters.narrow(dim: 1, start: offset + channels, length: channels))
+                offset += 2 * channels
+            }
+            var d = h
+            for (i, layer) in decoder.layers.enumerated() {
+                d = layer(d)
+                if let (gamma, beta) = modulations[i] { d = d * (gamma + 1.0) + beta }
+            }
+            out = d
+        } else {
+            out = decoder(h)
+        }
         return (shortcut.map { out + $0(x) } ?? out).tanh()
     }
 

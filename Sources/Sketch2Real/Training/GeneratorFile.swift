@@ -177,8 +177,14 @@ public enum GeneratorFile {
             guard let g = checkpoint.networks["G"] else { throw ModelError("\(file): checkpoint holds no generator") }
             return (file, config, g, checkpoint.networks["E"])
         }
-        guard let json = contents.metadata[trainingKey], let config = try? TrainingConfig.from(json: json) else {
+        guard let json = contents.metadata[trainingKey] else {
             throw ModelError("\(file): not a Sketch2Real model (no \(trainingKey) in the metadata); export one with `sketch2real export`")
+        }
+        let config: TrainingConfig
+        do {
+            config = try TrainingConfig.from(json: json)
+        } catch {
+            throw ModelError("\(file): its \(trainingKey) metadata is not a readable training configuration (\(error)); export the model again with `sketch2real export`")
         }
         var generator: [String: Tensor] = [:], encoder: [String: Tensor] = [:]
         for (name, t) in contents.tensors {
@@ -192,7 +198,15 @@ public enum GeneratorFile {
     }
 
     /// Copies weights (float16 ones widened) into a network, then evaluation mode, frozen.
+    /// Weights with NaN or infinite values are refused: they would draw black or garbage images.
     static func fill(_ network: Module, _ weights: [String: Tensor], source: String) throws {
+        // t − t is all zeros exactly when every element is finite (∞ − ∞ and NaN − NaN are NaN).
+        let broken = weights.filter { name, t in
+            t.dtype.isFloatingPoint && withNoGrad { (t.to(.float32) - t.to(.float32)).sum().item() as Double } != 0
+        }.map(\.key).sorted()
+        if !broken.isEmpty {
+            throw ModelError("\(source): \(broken.count) weight tensor(s) hold NaN or infinite values (\(broken.prefix(4).joined(separator: ", "))\(broken.count > 4 ? ", …" : "")); the model was saved from a diverged run — export an earlier checkpoint")
+        }
         do {
             try network.loadStateDict(weights.mapValues { $0.dtype == .float16 ? $0.to(.float32) : $0 })
         } catch let e as TorchError {

@@ -50,8 +50,8 @@ public struct MultimodalOptions: Sendable, Codable, Equatable {
 
     public func validate() throws {
         guard nz >= 1 else { throw ModelError("the latent code needs at least one channel (--nz), got \(nz)") }
-        guard [lambdaKL, lambdaZ, lambdaGAN, lambdaGAN2, lambdaMS].allSatisfy({ $0 >= 0 }) else {
-            throw ModelError("loss weights must not be negative")
+        guard [lambdaKL, lambdaZ, lambdaGAN, lambdaGAN2, lambdaMS].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw ModelError("loss weights must be finite and not negative")
         }
         guard sampleCodes >= 1 else { throw ModelError("sample grids need at least one random code") }
         guard msEpsilon > 0, msEpsilon.isFinite else { throw ModelError("--ms-epsilon must be a positive number, got \(msEpsilon)") }

@@ -234,12 +234,15 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
                 }
             }
         }
-        guard learningRate > 0, (0 ..< 1).contains(beta1), (0 ..< 1).contains(beta2) else {
-            throw ModelError("learning rate must be positive and betas in [0, 1)")
+        guard learningRate > 0, learningRate.isFinite, (0 ..< 1).contains(beta1), (0 ..< 1).contains(beta2) else {
+            throw ModelError("the learning rate must be a positive finite number (got \(learningRate)) and the betas in [0, 1) (got \(beta1), \(beta2))")
         }
         guard epochs >= 0, epochsDecay >= 0, epochs + epochsDecay > 0 else { throw ModelError("train for at least one epoch") }
+        guard maxSteps >= 0 else { throw ModelError("--max-steps must be 0 (the whole schedule) or a positive number of steps, got \(maxSteps)") }
         guard batchSize >= 1 else { throw ModelError("batch size must be at least 1") }
-        guard lambdaL1 >= 0, lambdaPerceptual >= 0, lambdaFeatureMatching >= 0 else { throw ModelError("loss weights must not be negative") }
+        guard [lambdaL1, lambdaPerceptual, lambdaFeatureMatching].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw ModelError("loss weights must be finite and not negative")
+        }
     }
 
     public func json() throws -> String {

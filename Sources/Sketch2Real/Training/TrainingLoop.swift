@@ -102,6 +102,7 @@ final class TrainingLoop {
         progress.message("training \(config.model.rawValue) in \(run.path): \(loader.dataset.count) pairs, \(stepsPerEpoch) steps per epoch, \(totalEpochs) epochs" + (config.maxSteps > 0 ? ", at most \(config.maxSteps) steps" : "") + (step > 0 ? "; resuming at step \(step), epoch \(epoch + 1)" : ""))
         while epoch < totalEpochs {
             let batches = loader.batches(epoch: epoch, from: position)
+            let stepAtEpochStart = step, resumedMidEpoch = position > 0
             while let batch = try batches.next() {
                 guard let target = batch.target else { throw DatasetError("the training split has no targets") }
                 let losses = algorithm.trainStep(input: batch.input, target: target)
@@ -141,6 +142,14 @@ final class TrainingLoop {
                     progress.message("stopped at step \(step); checkpoint saved to \(run.latestCheckpoint) (continue with --resume)")
                     return .interrupted
                 }
+            }
+            // Under --on-bad-file skip, an epoch of unreadable files would otherwise "train" for
+            // every remaining epoch and write untrained checkpoints.
+            if step == stepAtEpochStart, !resumedMidEpoch {
+                progress.finish()
+                let skipped = loader.skipped
+                throw DatasetError("epoch \(epoch + 1) yielded no usable training pair: all \(loader.dataset.count) file(s) of the training split were skipped as unreadable"
+                                   + (skipped.first.map { " (first: \($0))" } ?? "") + "; fix or replace the files, then train again")
             }
             epoch += 1
             position = 0
