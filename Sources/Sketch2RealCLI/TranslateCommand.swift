@@ -9,7 +9,8 @@ struct TranslateCommand: ParsableCommand {
         abstract: "Turn sketches into images with a trained model.",
         discussion: """
         INPUT is any mix of image files and folders. Any size works: the sketch is padded to the \
-        network's multiple and the result cropped back. Grey, colour and RGBA sketches are accepted. \
+        network's multiple and the result cropped back. Inputs that share a file name (from different \
+        folders) are written as NAME, NAME-2, NAME-3 … and a note says so. Grey, colour and RGBA sketches are accepted. \
         A file that cannot be read is reported and the others are still translated; the exit status \
         is then 1. Multimodal models (lsragan, bicyclegan, msgan) use the latent code z = 0, the mean \
         of their prior; `sketch2real sample` draws many images per sketch. Without --model the bundled \
@@ -47,12 +48,19 @@ struct TranslateCommand: ParsableCommand {
         let translator = Translator(generator: generator)
         var failures: [String] = []
         var written = 0
+        var used = Set<String>()
         let start = Date()
         for file in files {
+            // Inputs from different folders may share a name: the later ones get a numbered
+            // suffix instead of overwriting an earlier result.
+            let base = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+            var stem = base, n = 1
+            while used.contains(stem) { n += 1; stem = "\(base)-\(n)" }
+            used.insert(stem)
+            if stem != base { say("note: another input is also named \(base); \(file) is written as \(stem).\(format)") }
             do {
                 let sketch = try Image.load(path: file)
                 let result = try translator.translate(sketch)
-                let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
                 let target = out + "/" + stem + "." + format
                 try result.save(path: target)
                 written += 1

@@ -90,3 +90,22 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(samples.error.contains("--n must be at most 256 samples per sketch, got 100000"), samples.error)
     }
 }
+
+extension BadInputTests {
+    func testInputsWithTheSameNameFromTwoFoldersAreAllWritten() throws {
+        let root = makeTemporaryFolder(self)
+        for folder in ["a", "b"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+            try gradientImage(width: 24, height: 16, phase: folder == "a" ? 0 : 0.5).save(path: "\(root)/\(folder)/x.png")
+        }
+        let (generator, config) = try tinyOneToOne()
+        let model = root + "/m.safetensors"
+        try GeneratorFile.export(generator, config: config, to: model)
+        let out = root + "/out"
+        let r = try runProgram(["translate", "--model", model, root + "/a", root + "/b", "--out", out])
+        XCTAssertEqual(r.status, 0, r.error)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["x-2.png", "x.png"])
+        XCTAssertTrue(r.output.contains("note: another input is also named x; \(root)/b/x.png is written as x-2.png"), r.output)
+        XCTAssertTrue(r.output.contains("translated 2 of 2 sketches"), r.output)
+    }
+}

@@ -113,8 +113,16 @@ final class ImageIOTests: XCTestCase {
         let truncated = folder + "/truncated.png"
         _ = FileManager.default.createFile(atPath: truncated, contents: Data(good.prefix(good.count / 3)))
         XCTAssertThrowsError(try Image.load(path: truncated)) {
-            XCTAssertEqual("\($0)", "\(truncated): not a readable image (unknown format, truncated or corrupt)")
+            XCTAssertEqual("\($0)", "\(truncated): truncated PNG file (no IEND chunk at its end); the file was cut short — copy or export it again")
         }
+        // A JPEG cut short still decodes (the rest comes out grey), so it is refused by its missing end marker.
+        let jpeg = try gradientImage(width: 64, height: 64).encoded(fileExtension: "jpg")
+        let cut = folder + "/cut.jpg"
+        _ = FileManager.default.createFile(atPath: cut, contents: Data(jpeg.prefix(jpeg.count * 2 / 3)))
+        XCTAssertThrowsError(try Image.load(path: cut)) {
+            XCTAssertEqual("\($0)", "\(cut): truncated JPEG file (no end-of-image marker); the file was cut short — copy or export it again")
+        }
+        XCTAssertNoThrow(try Image.decode(Data(jpeg + [0, 0, 0]), source: "padded.jpg"), "padding after the end marker is fine")
         let text = folder + "/notes.jpg"
         _ = FileManager.default.createFile(atPath: text, contents: Data("hello, not a picture".utf8))
         XCTAssertThrowsError(try Image.load(path: text)) {
@@ -145,7 +153,7 @@ final class ImageIOTests: XCTestCase {
     func testOversizedImageIsRefused() throws {
         let bytes = try gradientImage(width: 40, height: 30).encoded(fileExtension: "png")
         XCTAssertThrowsError(try Image.decode(Data(bytes), source: "big.png", maxPixels: 1000)) {
-            XCTAssertEqual("\($0)", "big.png: 40×30 pixels exceeds the limit of 1000 pixels")
+            XCTAssertEqual("\($0)", "big.png: 40×30 pixels exceeds the limit of 1000 pixels; resize it first")
         }
     }
 

@@ -42,6 +42,16 @@ public struct Image: @unchecked Sendable {
 
     public static func decode(_ data: Data, source: String = "image data", maxPixels: Int = 50_000_000) throws -> Image {
         if data.isEmpty { throw ImageError(path: source, reason: "empty file (0 bytes)") }
+        // PNG and JPEG state their size up front: refuse a decompression bomb before decoding it,
+        // and a file cut short, which the decoders would otherwise fill with grey.
+        if let header = ImageHeader.read(Array(data.prefix(65_536))) {
+            if header.width * header.height > maxPixels {
+                throw ImageError(path: source, reason: "\(header.width)×\(header.height) pixels exceeds the limit of \(maxPixels) pixels; resize it first")
+            }
+            if let missing = Self.missingEnd(of: data, format: header.format) {
+                throw ImageError(path: source, reason: "truncated \(header.format == .png ? "PNG" : "JPEG") file (\(missing)); the file was cut short — copy or export it again")
+            }
+        }
         let decoded: (pixels: Tensor, bitDepth: Int)
         do {
             decoded = try data.withUnsafeBytes { try ImageOps.decode($0) }
@@ -63,6 +73,21 @@ public struct Image: @unchecked Sendable {
             return Image(pixels: grey * alpha + (1.0 - alpha))
         default:
             throw ImageError(path: source, reason: "unsupported channel count \(c)")
+        }
+    }
+
+    /// What is missing at the end of a PNG (its IEND chunk) or JPEG (its end-of-image marker),
+    /// looked for among the last bytes since some writers append padding; nil when complete.
+    static func missingEnd(of data: Data, format: ImageHeader.Format) -> String? {
+        let tail = Array(data.suffix(64))
+        switch format {
+        case .png:
+            let iend: [UInt8] = Array("IEND".utf8)
+            let found = tail.count >= 4 && (0 ... tail.count - 4).contains { Array(tail[$0 ..< $0 + 4]) == iend }
+            return found ? nil : "no IEND chunk at its end"
+        case .jpeg:
+            let found = tail.count >= 2 && (0 ... tail.count - 2).contains { tail[$0] == 0xFF && tail[$0 + 1] == 0xD9 }
+            return found ? nil : "no end-of-image marker"
         }
     }
 

@@ -6,6 +6,12 @@ public struct ImageHeader: Equatable, Sendable {
     public let width: Int
     public let height: Int
 
+    public init(format: Format, width: Int, height: Int) {
+        self.format = format
+        self.width = width
+        self.height = height
+    }
+
     /// nil when the bytes are neither a PNG nor a JPEG whose size can be found.
     public static func read(_ bytes: [UInt8]) -> ImageHeader? {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return png(bytes) }
