@@ -98,7 +98,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Multimodal: length of the latent code z.")
     var nz = 8
 
-    @Option(name: .customLong("lambda-kl"), help: "Multimodal: weight of KL(q(z|y) ‖ N(0, I)), summed over the batch (default 0.01).")
+    @Option(name: .customLong("lambda-kl"), help: "Multimodal: weight of KL(q(z|y) ‖ N(0, I)), summed over the batch (default 0.01; 0.3 for lsragan; 0 for msgan).")
     var lambdaKL: Double?
 
     @Option(name: .customLong("lambda-z"), help: "Multimodal: weight of the latent regression |μ(E(G(x, z))) − z|₁, which updates G only (default 0.5).")
@@ -110,7 +110,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("lambda-gan2"), help: "Multimodal: weight of the GAN loss on the random path's D2.")
     var lambdaGAN2: Double?
 
-    @Option(name: .customLong("lambda-ms"), help: "Multimodal: weight of the mode-seeking term (default 1; 0 for bicyclegan).")
+    @Option(name: .customLong("lambda-ms"), help: "Multimodal: weight of the mode-seeking term (default 1 for msgan, 0.1 for lsragan, 0 for bicyclegan).")
     var lambdaMS: Double?
 
     @Flag(inversion: .prefixedNo, help: "Multimodal: discriminators see (sketch, image) pairs rather than images alone (default: on, off for bicyclegan).")
@@ -119,10 +119,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "lsragan: concatenate z to the input of every encoder stage, not only to the sketch.")
     var latentAtEveryStage = false
 
-    @Flag(inversion: .prefixedNo, help: "lsragan: concatenate the tiled z to the sketch at the input (default from the model's recipe).")
+    @Flag(inversion: .prefixedNo, help: "lsragan: concatenate the tiled z to the sketch at the input, besides any modulation (default: on).")
     var latentAtInput: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "lsragan: z scales and shifts both normalisations of every residual block (adaptive instance norm; default from the model's recipe).")
+    @Flag(inversion: .prefixedNo, help: "lsragan: z scales and shifts every normalisation after the encoder — both of each residual block's and the decoder's (adaptive instance norm; default: on).")
     var latentModulation: Bool?
 
     @Option(name: .customLong("ms-epsilon"), help: "Multimodal: ε in the mode-seeking term 1 / (ratio + ε) (default 1e-5).")

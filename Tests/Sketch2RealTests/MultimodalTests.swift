@@ -55,8 +55,9 @@ final class MultimodalTests: XCTestCase {
         XCTAssertGreaterThan(generatorGradients.reduce(0, +), 0)
     }
 
-    /// Why LSRAGAN's generator defaults to layer norm: after the first convolution a tiled code
-    /// is a per-channel constant, which instance norm subtracts exactly.
+    /// Why LSRAGAN's default does not rely on a tiled code alone: after the first convolution a
+    /// tiled code is a per-channel constant, which instance norm subtracts exactly. The default
+    /// keeps instance norm and lets z modulate the norms (adaptive instance norm) as well.
     func testInstanceNormErasesATiledCodeAndLayerNormKeepsIt() throws {
         for (norm, changes) in [(NormKind.instance, false), (.layer, true)] {
             Torch.manualSeed(5)
@@ -68,7 +69,9 @@ final class MultimodalTests: XCTestCase {
             let d = withNoGrad { maxAbsDifference(g(x, z: Tensor.randn([1, 8])), g(x, z: Tensor.randn([1, 8]))) }
             XCTAssertEqual(d > 1e-3, changes, "\(norm): two codes differ by \(d)")
         }
-        XCTAssertEqual(TrainingConfig.defaults(for: .lsragan, size: 64).sragan.norm, .layer)
+        let recipe = TrainingConfig.defaults(for: .lsragan, size: 64).sragan
+        XCTAssertEqual([recipe.norm], [.instance])
+        XCTAssertEqual([recipe.latentModulation, recipe.latentAtInput], [true, true], "z modulates the norms and is tiled at the input")
     }
 
     // MARK: Configuration
@@ -76,7 +79,7 @@ final class MultimodalTests: XCTestCase {
     func testDefaultsFollowTheSpecificationAndOddBatchesAreRefused() throws {
         let l = TrainingConfig.defaults(for: .lsragan, size: 128)
         XCTAssertEqual([l.lambdaL1, l.multimodal.lambdaKL, l.multimodal.lambdaZ, l.multimodal.lambdaGAN, l.multimodal.lambdaGAN2,
-                        l.multimodal.lambdaMS], [10, 0.01, 0.5, 1, 1, 1])
+                        l.multimodal.lambdaMS], [10, 0.3, 0.5, 1, 1, 0.1], "docs/MULTIMODAL.md's recipe")
         XCTAssertEqual([l.gan], [.lsgan])
         XCTAssertEqual([l.learningRate, l.beta1, l.beta2], [2e-4, 0.5, 0.999])
         XCTAssertEqual(l.sragan.latentChannels, 8)

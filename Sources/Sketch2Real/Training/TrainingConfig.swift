@@ -137,9 +137,16 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         batchSize = model.usesEncoder ? 2 : 1
         switch model {
         case .lsragan:
-            // Instance norm would remove the tiled code: after a convolution it is a per-channel
-            // constant, exactly what instance norm subtracts.
-            sragan.norm = .layer
+            // The recipe docs/MULTIMODAL.md found on synthetic data with known modes: the thesis's
+            // instance norm, with z modulating every normalisation after the encoder (a tiled code
+            // is a per-channel constant that instance norm subtracts) and also tiled at the input,
+            // where the first convolution still sees it; a light mode-seeking term and a KL weight
+            // that keeps encoded codes where the sampler draws them.
+            sragan.norm = .instance
+            sragan.latentModulation = true
+            sragan.latentAtInput = true
+            multimodal.lambdaMS = 0.1
+            multimodal.lambdaKL = 0.3
             // The joint perceptual loss: VGG distance and D feature matching on the encoded path.
             lambdaPerceptual = 1
             lambdaFeatureMatching = 1
