@@ -84,7 +84,7 @@ public struct Checkpoint {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             if !FileManager.default.fileExists(atPath: path) { throw TorchError("\(path): no such checkpoint") }
-            throw TorchError("\(path): cannot read the checkpoint (\(error.localizedDescription))")
+            throw TorchError("\(path): cannot read the checkpoint (\(FileErrorText.reason(error)))")
         }
         return try decode(data, source: path)
     }

@@ -151,7 +151,9 @@ struct DatasetPreview: ParsableCommand {
     var size = 128
 
     func validate() throws {
-        guard count >= 1, columns >= 1, size >= 16 else { throw ValidationError("--count and --columns must be positive and --size at least 16.") }
+        guard count >= 1, columns >= 1, size >= 16, size <= PreprocessOptions.maximumSide else {
+            throw ValidationError("--count and --columns must be positive and --size from 16 to \(PreprocessOptions.maximumSide).")
+        }
     }
 
     func run() throws {

@@ -40,7 +40,9 @@ struct DemoCommand: ParsableCommand {
 
     func validate() throws {
         guard variations >= 1 else { throw ValidationError("--variations must be at least 1.") }
-        if let size, size < 16 { throw ValidationError("--size must be at least 16, got \(size).") }
+        if let size, size < 16 || size > PreprocessOptions.maximumSide {
+            throw ValidationError("--size must be from 16 to \(PreprocessOptions.maximumSide), got \(size).")
+        }
     }
 
     func run() throws {

@@ -69,7 +69,9 @@ struct EvaluationOptions: ParsableArguments {
         guard kidSubsetSize >= 2 else { throw ValidationError("--kid-subset-size must be at least 2.") }
         guard ndbBins >= 2 else { throw ValidationError("--ndb-bins must be at least 2.") }
         if let maxPairs, maxPairs < 2 { throw ValidationError("--max-pairs must be at least 2 (FD and KID need two images).") }
-        if let size, size < 16 { throw ValidationError("--size must be at least 16.") }
+        if let size, size < 16 || size > PreprocessOptions.maximumSide {
+            throw ValidationError("--size must be from 16 to \(PreprocessOptions.maximumSide), got \(size).")
+        }
         if let inceptionWeights, !FileManager.default.fileExists(atPath: inceptionWeights) {
             throw ValidationError("--inception-weights: \(inceptionWeights) does not exist.")
         }

@@ -11,6 +11,27 @@ struct Sketch2RealCommand: AsyncParsableCommand {
         version: SystemReport.version,
         subcommands: [InfoCommand.self, DatasetCommand.self, TrainCommand.self, TranslateCommand.self, SampleCommand.self, ExportCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self, DemoCommand.self, ServeCommand.self]
     )
+
+    /// As ArgumentParser's own entry point, except that Foundation's file-system errors (an
+    /// `--out` that is a file, a folder without write permission, a full disk) are reported as
+    /// the path and the reason, not as a raw error dump.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: FileErrorText.describe(error).map { FileSystemError(description: $0) } ?? error)
+        }
+    }
+}
+
+/// A file-system error in words (see `FileErrorText`).
+struct FileSystemError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Options every command that computes accepts.

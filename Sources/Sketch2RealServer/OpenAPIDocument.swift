@@ -78,8 +78,8 @@ paths:
         Draws `n` images with random latent codes made from `seed` (the same seed gives the same
         codes and images). With `code`, draws `n` codes around that code ("more like this":
         code + spread · N(0, I)). With `from` and `to`, returns `steps` images on the straight line
-        between two codes, ends included. Codes are `latentSize` comma-separated numbers, as
-        returned in the JSON of an earlier call. As PNG, several images come side by side in one
+        between two codes, ends included. Codes are `latentSize` comma-separated numbers from
+        -100 to 100, as returned in the JSON of an earlier call. As PNG, several images come side by side in one
         sheet (4 px apart).
       operationId: sample
       parameters:
@@ -198,7 +198,7 @@ components:
     model:
       name: model
       in: query
-      description: A model's name from /api/models; default the first (for sampling, the first multimodal) model.
+      description: A model's name from /api/models; by default, for translation the first one-to-one model (the first of any kind when there is none) and for sampling the first multimodal model.
       schema: {type: string}
     format:
       name: format

@@ -156,9 +156,11 @@ public final class StudioServer: Sendable {
         let metrics = self.metrics
         let queue = self.queue
         let delay = configuration.workerDelayForTesting
+        let started = StartedFlag()
         do {
             return try await withDeadline(seconds: timeout) {
                 try await queue.submit { models in
+                    started.set()
                     if delay > 0 { Thread.sleep(forTimeInterval: delay) }
                     let start = ContinuousClock.now
                     defer { metrics.inferenceFinished(route: route, seconds: Self.milliseconds(since: start) / 1000) }
@@ -176,8 +178,19 @@ public final class StudioServer: Sendable {
             throw StudioError(.serviceUnavailable, "The server is shutting down; try again shortly.", headers: headers)
         } catch is DeadlineExceeded {
             metrics.requestTimedOut()
+            guard started.isSet else {
+                throw StudioError(.gatewayTimeout, "The request waited the server's limit of \(Self.format(timeout)) s behind other work without starting: the server is busy. Try again shortly.")
+            }
             throw StudioError(.gatewayTimeout, "Generating took longer than the server's limit of \(Self.format(timeout)) s; try a smaller sketch or fewer samples.")
         }
+    }
+
+    /// Whether a queued job has begun, so a timeout can say whether the time went to waiting.
+    final class StartedFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.withLock { value = true } }
+        var isSet: Bool { lock.withLock { value } }
     }
 
     // MARK: Request bodies
@@ -251,7 +264,11 @@ public final class StudioServer: Sendable {
             }
             return name
         }
-        guard let first = models.infos.first(where: { !multimodal || $0.multimodal }) else {
+        // Without a name: for sampling the first multimodal model; for translation the first
+        // one-to-one model, as `sketch2real translate` uses the SRAGAN, else the first of any kind.
+        let preferred = multimodal ? models.infos.first(where: \.multimodal)
+            : models.infos.first(where: { !$0.multimodal }) ?? models.infos.first
+        guard let first = preferred else {
             throw StudioError(.notFound, models.infos.isEmpty
                 ? "This server has no models; start it with --models pointing at a folder of exported .safetensors files."
                 : "This server has no multimodal model (lsragan, bicyclegan or msgan) to sample from; use POST /api/translate.")
@@ -358,7 +375,7 @@ struct RequestParameters: Sendable {
         guard let text = values[name], !text.isEmpty else { return nil }
         let numbers = text.split(separator: ",").map { Float($0.trimmingWhitespace()) }
         guard numbers.count == size, numbers.allSatisfy({ $0?.isFinite == true && abs($0!) <= 100 }) else {
-            throw StudioError.badRequest("\(name) must be \(size) comma-separated numbers (a latent code of this model), got '\(text.prefix(200))'.")
+            throw StudioError.badRequest("\(name) must be \(size) comma-separated numbers from -100 to 100 (a latent code of this model), got '\(text.prefix(200))'.")
         }
         return numbers.map { $0! }
     }

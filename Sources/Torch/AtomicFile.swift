@@ -22,7 +22,7 @@ public enum AtomicFile {
             try handle.synchronize()
         } catch {
             try? FileManager.default.removeItem(atPath: temp)
-            throw TorchError("cannot write \(path): \(error.localizedDescription)")
+            throw TorchError("cannot write \(path): \(FileErrorText.reason(error))")
         }
         if rename(temp, path) != 0 {
             let reason = String(cString: strerror(errno))

@@ -40,7 +40,7 @@ public struct SafeTensors {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
             if !FileManager.default.fileExists(atPath: path) { throw TorchError("\(path): no such file") }
-            throw TorchError("\(path): cannot read (\(error.localizedDescription))")
+            throw TorchError("\(path): cannot read (\(FileErrorText.reason(error)))")
         }
         return try decode(data, source: path)
     }
@@ -92,8 +92,14 @@ public struct SafeTensors {
                 throw TorchError("\(source): malformed shape or offsets for tensor '\(name)'")
             }
             let (begin, end) = (bounds[0], bounds[1])
-            let expected = shape.reduce(1, *) * dtype.byteSize
-            guard begin >= 0, end >= begin, end - begin == expected else {
+            guard begin >= 0, end >= begin else {
+                throw TorchError("\(source): tensor '\(name)' has invalid data offsets [\(begin), \(end)] (they must satisfy 0 ≤ begin ≤ end)")
+            }
+            // A hostile header can name shapes whose element count overflows Int.
+            var expected = dtype.byteSize, overflow = false
+            for side in shape where !overflow { (expected, overflow) = expected.multipliedReportingOverflow(by: side) }
+            guard !overflow else { throw TorchError("\(source): tensor '\(name)' has an impossibly large shape \(shape)") }
+            guard end - begin == expected else {
                 throw TorchError("\(source): tensor '\(name)' has \(end - begin) bytes but shape \(shape) of \(dtype) needs \(expected)")
             }
             guard end <= dataCount else {

@@ -80,11 +80,13 @@ final class StudioAPITests: XCTestCase {
         XCTAssertEqual(ImageHeader.read([UInt8](decoded))?.height, 29)
     }
 
-    func testTranslateWithoutAModelUsesTheFirstAndAcceptSelectsJSON() throws {
+    /// Without a model, translation takes the first one-to-one model, as the CLI's `translate`
+    /// takes the SRAGAN, although "tiny-lsragan" sorts first.
+    func testTranslateWithoutAModelUsesTheFirstOneToOneModelAndAcceptSelectsJSON() throws {
         _ = try start()
         let r = try post("/api/translate", try sketchBytes(), headers: [("Accept", "application/json")])
         XCTAssertEqual(r.status, 200, r.text)
-        XCTAssertEqual(r.json["model"] as? String, "tiny-lsragan")
+        XCTAssertEqual(r.json["model"] as? String, "tiny-sragan")
         XCTAssertNotNil(r.json["image"] as? String)
     }
 
@@ -277,6 +279,11 @@ final class StudioAPITests: XCTestCase {
         assertError(try post("/api/sample?seed=-1", png), 400, contains: "seed must be")
         assertError(try post("/api/sample?code=1,2,3", png), 400, contains: "code must be 8 comma-separated numbers")
         assertError(try post("/api/sample?code=1,2,3,4,5,6,7,nan", png), 400, contains: "code must be 8")
+        assertError(try post("/api/sample?code=1000,0,0,0,0,0,0,0", png), 400,
+                    contains: "code must be 8 comma-separated numbers from -100 to 100 (a latent code of this model), got '1000,0,0,0,0,0,0,0'.")
+        for spread in ["-1", "nan", "inf"] {
+            assertError(try post("/api/sample?spread=\(spread)&code=0,0,0,0,0,0,0,0", png), 400, contains: "spread must be a number from 0.0 to 4.0, got '\(spread)'")
+        }
         assertError(try post("/api/sample?from=0,0,0,0,0,0,0,0", png), 400, contains: "needs both 'from' and 'to'")
         assertError(try post("/api/sample?spread=9&code=0,0,0,0,0,0,0,0", png), 400, contains: "spread must be a number from 0.0 to 4.0")
         assertError(try post("/api/translate?format=gif", png), 400, contains: "format must be png or json")
@@ -327,6 +334,29 @@ final class StudioAPITests: XCTestCase {
         }
         assertError(try post("/api/translate", try sketchBytes()), 504, contains: "longer than the server's limit of 0.3 s")
         XCTAssertTrue(try get("/metrics").text.contains("sketch2real_request_timeouts_total 1\n"))
+    }
+
+    /// A request that times out while still queued is told the server was busy, not that its
+    /// sketch was too large.
+    func testATimeoutInTheQueueSaysTheServerWasBusy() throws {
+        let server = try start {
+            $0.workers = 1
+            $0.inferenceTimeout = 0.6
+            $0.workerDelayForTesting = 1.5
+        }
+        let png = try sketchBytes()
+        let port = self.port
+        nonisolated(unsafe) var first: TestResponse?
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            first = try? TestHTTP.request(port: port, method: "POST", path: "/api/translate", headers: [("Content-Type", "image/png")], body: png)
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while server.queue.inProgress < 1 && Date() < deadline { usleep(10_000) }
+        assertError(try post("/api/translate", png), 504, contains: "waited the server's limit of 0.6 s behind other work without starting")
+        group.wait()
+        XCTAssertEqual(first?.status, 504)
+        XCTAssertTrue(first?.text.contains("Generating took longer than the server's limit of 0.6 s") == true, first?.text ?? "no answer")
     }
 
     func testASlowBodyIs408() throws {

@@ -59,6 +59,58 @@ final class BadInputTests: XCTestCase {
         c.learningRate = 2e-4
         c.lambdaL1 = .nan
         XCTAssertThrowsError(try c.validate()) { XCTAssertEqual("\($0)", "loss weights must be finite and not negative") }
+        c.lambdaL1 = 100
+        c.data.preprocess = PreprocessOptions(mode: .resizeAndCrop, loadSize: 100_000, cropSize: 100_000, flip: true, multiple: 4)
+        XCTAssertThrowsError(try c.validate()) {
+            XCTAssertEqual("\($0)", "image size 100000 is larger than 4096, the largest side this program trains or evaluates on")
+        }
+        var build = DatasetBuilder.Options()
+        build.size = 100_000
+        XCTAssertThrowsError(try build.validate()) { XCTAssertEqual("\($0)", "--size must be a multiple of 4 from 16 to 4096, got 100000") }
+    }
+
+    /// A configuration (from a model file or the command line) asking for an absurd network is
+    /// refused before any layer is built.
+    func testAbsurdNetworkSizesAreRefusedBeforeBuilding() throws {
+        var g = SRAGANConfig()
+        g.blocks = 100_000
+        XCTAssertThrowsError(try SRAGANGenerator(g)) { XCTAssertEqual("\($0)", "the residual block count must be at most 64, got 100000") }
+        g.blocks = 6
+        g.ngf = 1 << 20
+        XCTAssertThrowsError(try SRAGANGenerator(g)) { XCTAssertEqual("\($0)", "ngf must be at most 1024, got 1048576") }
+        var c = TrainingConfig.defaults(for: .pix2pix, size: 64)
+        c.discriminator.ndf = 5000
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual("\($0)", "ndf must be at most 1024, got 5000") }
+    }
+
+    /// An `--out` or `--runs` that is a file: the path and the reason, not a Foundation dump.
+    func testFileSystemErrorsNameThePathAndTheReason() throws {
+        let file = makeTemporaryFolder(self) + "/afile"
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        let data = makeTemporaryFolder(self)
+        try writeAlignedDataset(root: data, counts: ["train": 1], size: 64)
+        let train = try runProgram(["train", "--data", data, "--runs", file, "--name", "x", "--size", "64", "--max-steps", "1"])
+        XCTAssertNotEqual(train.status, 0)
+        XCTAssertTrue(train.error.contains("\(file)/x: Not a directory"), train.error)
+        XCTAssertFalse(train.error.contains("NSCocoaErrorDomain"), train.error)
+        let synth = try runProgram(["dataset", "synth", "--count", "8", "--modes", "4", "--size", "32", "--out", file + "/d"])
+        XCTAssertNotEqual(synth.status, 0)
+        XCTAssertFalse(synth.error.contains("NSCocoaErrorDomain"), synth.error)
+        XCTAssertTrue(synth.error.contains("Not a directory"), synth.error)
+    }
+
+    /// `--size 100000` is refused before anything is allocated or written.
+    func testHugeSizesAreRefusedByTheCommandLine() throws {
+        let data = makeTemporaryFolder(self)
+        try writeAlignedDataset(root: data, counts: ["train": 1], size: 32)
+        let runs = makeTemporaryFolder(self)
+        let train = try runProgram(["train", "--data", data, "--runs", runs, "--name", "huge", "--size", "100000"])
+        XCTAssertNotEqual(train.status, 0)
+        XCTAssertTrue(train.error.contains("image size 100000 is larger than 4096"), train.error)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runs + "/huge/checkpoints"), "no run folder is started")
+        let eval = try runProgram(["eval", "--model", runs + "/huge", "--data", data, "--size", "100000", "--out", makeTemporaryFolder(self)])
+        XCTAssertNotEqual(eval.status, 0)
+        XCTAssertTrue(eval.error.contains("--size must be from 16 to 4096, got 100000."), eval.error)
     }
 
     func testAnEpochWithoutAUsablePairStopsTraining() throws {

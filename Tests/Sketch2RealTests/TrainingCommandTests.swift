@@ -31,9 +31,22 @@ final class TrainingCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.error + r.output)
         r = try runProgram(trainArguments(data: data, runs: runs, name: "split") + ["--max-steps", "4"])
         XCTAssertEqual(r.status, 0, r.error + r.output)
+        // What a kill after step 6 leaves: log records past the checkpoint, a line cut short
+        // and a temporary file from a checkpoint write.
+        let split = RunFolder(path: runs + "/split")
+        let logged = try String(contentsOfFile: split.logFile, encoding: .utf8)
+        try (logged + "{\"lr\":0.0002,\"step\":5}\n{\"lr\":0.0002,\"step\":6}\n{\"lr\":0.00").write(toFile: split.logFile, atomically: true, encoding: .utf8)
+        let stale = split.checkpoints + "/.latest.safetensors.tmp-123-456"
+        XCTAssertTrue(FileManager.default.createFile(atPath: stale, contents: Data(repeating: 7, count: 100)))
         r = try runProgram(["train", "--data", data, "--runs", runs, "--name", "split", "--resume", "--max-steps", "8"])
         XCTAssertEqual(r.status, 0, r.error + r.output)
         XCTAssertTrue(r.output.contains("resuming at step 4, epoch 1"), r.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "the interrupted write's temporary file is removed")
+        let steps = try String(contentsOfFile: split.logFile, encoding: .utf8).split(separator: "\n").map { line -> Int? in
+            let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return record?["lr"] == nil ? nil : (record?["step"] as? NSNumber)?.intValue
+        }.compactMap { $0 }
+        XCTAssertEqual(steps, Array(1 ... 8), "every step is logged once after the resume")
         let a = try checkpointBytes(runs + "/straight"), b = try checkpointBytes(runs + "/split")
         XCTAssertEqual(a.step, 8)
         XCTAssertEqual(b.step, 8)
@@ -66,7 +79,11 @@ final class TrainingCommandTests: XCTestCase {
             if let text = try? String(contentsOfFile: log, encoding: .utf8), text.split(separator: "\n").count >= 3 { break }
             usleep(50_000)
         }
-        process.interrupt()
+        // Ctrl-C pressed three times in a row: still one request, and the checkpoint is written.
+        for _ in 0 ..< 3 where process.isRunning {
+            process.interrupt()
+            usleep(15_000)
+        }
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 130, "exits with the interrupt status after saving")
         let c = try checkpointBytes(runs + "/int")

@@ -252,6 +252,10 @@ final class SafeTensorsTests: XCTestCase {
         assertDecodeFails(image(header: #"{"x":[1,2]}"#), "test.safetensors: malformed header entry for tensor 'x'")
         assertDecodeFails(image(header: #"{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"#),
                           "test.safetensors: malformed shape or offsets for tensor 'x'")
+        assertDecodeFails(image(header: #"{"w":{"dtype":"F32","shape":[4,4],"data_offsets":[-64,0]}}"#, data: Array(repeating: 0, count: 64)),
+                          "test.safetensors: tensor 'w' has invalid data offsets [-64, 0] (they must satisfy 0 ≤ begin ≤ end)")
+        assertDecodeFails(image(header: #"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,64]}}"#, data: Array(repeating: 0, count: 64)),
+                          "test.safetensors: tensor 'w' has an impossibly large shape [4294967296, 4294967296]")
         assertDecodeFails(image(header: #"{"__metadata__":{"k":1}}"#), "test.safetensors: metadata value for k is not a string")
         assertDecodeFails(image(header: #"{"__metadata__":"text"}"#), "test.safetensors: __metadata__ must map strings to strings")
     }

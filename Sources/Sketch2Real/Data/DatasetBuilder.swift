@@ -18,7 +18,9 @@ public struct DatasetBuilder {
         public init() {}
 
         public func validate() throws {
-            guard size >= 16, size % 4 == 0 else { throw DatasetError("--size must be a multiple of 4 and at least 16, got \(size)") }
+            guard size >= 16, size % 4 == 0, size <= PreprocessOptions.maximumSide else {
+                throw DatasetError("--size must be a multiple of 4 from 16 to \(PreprocessOptions.maximumSide), got \(size)")
+            }
             guard cropsPerPhoto >= 1 else { throw DatasetError("--crops must be at least 1, got \(cropsPerPhoto)") }
             guard !scales.isEmpty, scales.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
                 throw DatasetError("--scales must be fractions in (0, 1] of the photo's shorter side, got \(scales)")

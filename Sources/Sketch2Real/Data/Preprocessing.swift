@@ -36,8 +36,15 @@ public struct PreprocessOptions: Sendable, Codable, Equatable {
         PreprocessOptions(mode: .resizeAndCrop, loadSize: size, cropSize: size, flip: false, multiple: multiple)
     }
 
+    /// The largest image side training, evaluation and data set building accept: a 4096² RGB
+    /// float tensor is 200 MB, and a network's activations are tens of times that.
+    public static let maximumSide = 4096
+
     public func validate() throws {
         guard multiple >= 1 else { throw DatasetError("the size multiple must be at least 1") }
+        guard cropSize <= Self.maximumSide, loadSize <= Self.maximumSide else {
+            throw DatasetError("image size \(cropSize > Self.maximumSide ? cropSize : loadSize) is larger than \(Self.maximumSide), the largest side this program trains or evaluates on")
+        }
         guard cropSize >= multiple, cropSize % multiple == 0 else {
             throw DatasetError("crop size \(cropSize) must be a positive multiple of \(multiple) (the network's stride)")
         }

@@ -36,6 +36,9 @@ public struct LatentEncoderConfig: Sendable, Codable, Equatable {
         guard latentChannels >= 1, nef >= 1, blocks >= 1 else {
             throw ModelError("the encoder's code length, width and block count must be positive")
         }
+        try ModelLimits.check("nef", nef, atMost: ModelLimits.width)
+        try ModelLimits.check("the encoder's block count", blocks, atMost: ModelLimits.blocks)
+        try ModelLimits.check("the encoder's code length", latentChannels, atMost: ModelLimits.latentChannels)
     }
 }
 

@@ -46,6 +46,8 @@ public struct LatentUNetConfig: Sendable, Codable, Equatable {
             throw ModelError("image channels must be 1 or 3, ngf positive and the code length not negative")
         }
         guard (5 ... 12).contains(levels) else { throw ModelError("U-Net levels must lie in 5…12, got \(levels)") }
+        try ModelLimits.check("ngf", ngf, atMost: ModelLimits.width)
+        try ModelLimits.check("the latent code length", latentChannels, atMost: ModelLimits.latentChannels)
     }
 }
 

@@ -21,6 +21,9 @@ public struct DiscriminatorConfig: Sendable, Codable, Equatable {
         guard inputChannels >= 1, ndf >= 1, layers >= 1, scales >= 1 else {
             throw ModelError("discriminator channels, width, layer and scale counts must be positive")
         }
+        try ModelLimits.check("ndf", ndf, atMost: ModelLimits.width)
+        try ModelLimits.check("the discriminator's layer count", layers, atMost: ModelLimits.discriminatorLayers)
+        try ModelLimits.check("the discriminator's scale count", scales, atMost: ModelLimits.discriminatorScales)
     }
 
     /// Whether every scale's 4×4 convolutions (padding 1) fit images of this side: the

@@ -31,6 +31,7 @@ public struct Pix2PixConfig: Sendable, Codable, Equatable {
         guard [1, 3].contains(inputChannels), [1, 3].contains(outputChannels), ngf >= 1 else {
             throw ModelError("image channels must be 1 or 3 and ngf positive")
         }
+        try ModelLimits.check("ngf", ngf, atMost: ModelLimits.width)
     }
 }
 

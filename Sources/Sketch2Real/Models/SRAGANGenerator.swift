@@ -70,6 +70,9 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
         guard ngf >= 1, blocks >= 0, attentionEvery >= 0, attentionReduction >= 1, latentChannels >= 0 else {
             throw ModelError("ngf must be positive and block, attention and latent counts non-negative")
         }
+        try ModelLimits.check("ngf", ngf, atMost: ModelLimits.width)
+        try ModelLimits.check("the residual block count", blocks, atMost: ModelLimits.blocks)
+        try ModelLimits.check("the latent code length", latentChannels, atMost: ModelLimits.latentChannels)
         if latentChannels > 0, !latentAtInput, !latentAtEveryStage, !latentModulation {
             throw ModelError("the latent code must enter somewhere: at the input, at every encoder stage, or through the normalisations (latentModulation)")
         }

@@ -65,7 +65,7 @@ public enum SyntheticDataset {
                                             withIntermediateDirectories: true)
             }
         } catch {
-            throw SyntheticDatasetError.writeFailed(error.localizedDescription)
+            throw SyntheticDatasetError.writeFailed(FileErrorText.text(error))
         }
 
         let entries = plan(options)

@@ -20,6 +20,39 @@ public struct RunFolder: Sendable {
         }
     }
 
+    /// On resume: makes the log end where the checkpoint does. Records of steps after `step`
+    /// (written between the last checkpoint and an interruption, and written again by the
+    /// resumed run) and a line cut short by a kill are dropped, so every step appears once.
+    /// Returns the number of lines dropped.
+    @discardableResult
+    public func trimLog(afterStep step: Int) throws -> Int {
+        guard let data = FileManager.default.contents(atPath: logFile) else { return 0 }
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        let kept = lines.filter { line in
+            guard let record = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return false }
+            guard let recordStep = (record["step"] as? NSNumber)?.intValue else { return true }
+            return recordStep <= step
+        }
+        guard kept.count < lines.count else { return 0 }
+        try AtomicFile.write(Data(kept.map { Data($0) + Data("\n".utf8) }.joined()), to: logFile)
+        return lines.count - kept.count
+    }
+
+    /// Removes temporary files that an interrupted atomic write left behind (`.NAME.tmp-…`, see
+    /// `AtomicFile`) in the run folder and its checkpoint, sample and validation folders.
+    /// Returns the paths removed.
+    @discardableResult
+    public func removeStaleTemporaryFiles() -> [String] {
+        var removed: [String] = []
+        for folder in [path, checkpoints, samples, validation] {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
+            for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+                if (try? FileManager.default.removeItem(atPath: folder + "/" + name)) != nil { removed.append(folder + "/" + name) }
+            }
+        }
+        return removed.sorted()
+    }
+
     /// Appends one JSON object per line.
     public func appendLog(_ record: [String: Any]) throws {
         let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]) + Data("\n".utf8)

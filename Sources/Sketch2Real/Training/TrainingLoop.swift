@@ -85,6 +85,8 @@ final class TrainingLoop {
             step = checkpoint.step
             epoch = checkpoint.epoch
             position = Int(checkpoint.extra["position"] ?? "0") ?? 0
+            run.removeStaleTemporaryFiles()
+            try run.trimLog(afterStep: step)
         } else {
             try run.create()
             try AtomicFile.write(Data(try config.json().utf8), to: run.configFile)
