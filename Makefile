@@ -4,7 +4,7 @@ SWIFT ?= swift
 PYTHON ?= /usr/bin/python3
 BIN_RELEASE = .build/release/sketch2real
 
-.PHONY: bootstrap build release test test-matrix learning-margins demo bench info fixtures fetch-photos clean
+.PHONY: bootstrap build release test test-matrix learning-margins fuzz demo bench info fixtures fetch-photos clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -34,6 +34,11 @@ test-matrix: bootstrap
 learning-margins: bootstrap
 	@test -d .build/debug || $(SWIFT) build --build-tests
 	@scripts/learning-margins
+
+# libFuzzer (with AddressSanitizer) on the safetensors header parser, the studio's multipart
+# parser and the image header reader, FUZZ_SECONDS each (default 60); see scripts/fuzz.
+fuzz: bootstrap
+	@scripts/fuzz
 
 # The bundled SRAGAN translates every sketch in examples/ and the bundled LSRAGAN draws six
 # variations of each; demo-output/index.html shows sketch → result → variations.

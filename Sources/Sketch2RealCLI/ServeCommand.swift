@@ -12,7 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
         /api/models, /api/translate and /api/sample (described at /openapi.yaml), /healthz and \
         Prometheus metrics at /metrics. Inference runs on --workers threads, each with its own copy \
         of the models; at most --queue requests wait for them, more are answered 503 with Retry-After. \
-        Binds to 127.0.0.1 unless --host says otherwise. Ctrl-C (or SIGTERM) stops taking \
+        Binds to 127.0.0.1 unless --host says otherwise, answers only to loopback names and IP \
+        addresses unless --allow-host names more, and refuses other sites' pages unless --allow-origin \
+        names them. Ctrl-C (or SIGTERM) stops taking \
         connections, finishes the requests in flight, then exits.
         """
     )
@@ -41,6 +43,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a request may wait for and run inference before it gets 504.")
     var timeout = 30.0
 
+    @Option(name: .customLong("allow-host"), help: ArgumentHelp(
+        "A host name the server answers to, besides loopback names and IP addresses (repeatable; * for any).",
+        discussion: "Other Host headers get 403, which keeps web pages from reaching the studio through DNS rebinding."))
+    var allowedHosts: [String] = []
+
+    @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
+        "An origin (http://host:port) whose pages may call the API (repeatable; * for any).",
+        discussion: "Other pages' cross-origin requests get 403."))
+    var allowedOrigins: [String] = []
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -57,6 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
         c.maxBodyBytes = maxUploadMb << 20
         c.maxImageSide = maxSide
         c.inferenceTimeout = timeout
+        c.allowedHosts = allowedHosts
+        c.allowedOrigins = allowedOrigins
         return c
     }
 

@@ -17,7 +17,7 @@ struct Sketch2RealCommand: AsyncParsableCommand {
     /// the path and the reason, not as a raw error dump.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(CommandLineArguments.joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -26,6 +26,36 @@ struct Sketch2RealCommand: AsyncParsableCommand {
         } catch {
             exit(withError: FileErrorText.describe(error).map { FileSystemError(description: $0) } ?? error)
         }
+    }
+}
+
+/// Argument rewriting before parsing.
+enum CommandLineArguments {
+    /// `--batch-size -1` becomes `--batch-size=-1`: the parser would read `-1` as an unknown
+    /// short option and report a missing value, where the user should hear that -1 is out of
+    /// range. Only a long option without `=` followed by a negative number (or -inf/-nan) is
+    /// joined, and nothing after a bare `--`.
+    static func joiningNegativeValues(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            if argument == "--" { out += arguments[i...]; break }
+            if argument.hasPrefix("--"), !argument.contains("="), i + 1 < arguments.count, isNegativeNumber(arguments[i + 1]) {
+                out.append(argument + "=" + arguments[i + 1])
+                i += 2
+                continue
+            }
+            out.append(argument)
+            i += 1
+        }
+        return out
+    }
+
+    static func isNegativeNumber(_ text: String) -> Bool {
+        guard text.hasPrefix("-"), text.count > 1 else { return false }
+        let rest = text.dropFirst().lowercased()
+        return Double(rest) != nil || rest == "inf" || rest == "infinity" || rest == "nan"
     }
 }
 

@@ -15,7 +15,8 @@ public enum InferenceQueueError: Error, Equatable, Sendable {
 ///
 /// At most `capacity` jobs wait for a busy worker; a submission beyond that fails at once with `.full`, so an
 /// overload produces quick 503s instead of a growing pile. A waiting job whose submitter is
-/// cancelled (timed out, client gone) is dropped without running.
+/// cancelled (timed out, client gone) is dropped without running; a running one is told through
+/// its `InferenceCancellation`, which the work checks between its stages and samples.
 public final class InferenceQueue<Context>: @unchecked Sendable {
     public let capacity: Int
     public let workerCount: Int
@@ -56,17 +57,39 @@ public final class InferenceQueue<Context>: @unchecked Sendable {
     /// Jobs running now.
     public var inProgress: Int { condition.withLock { running } }
 
+    /// Whether a submission now would be refused with `.full`: a cheap check before a request's
+    /// body is read, so an overloaded server spends nothing on requests it cannot take.
+    public var isFull: Bool {
+        condition.withLock { accepting && waiting.count >= capacity + (workerCount - running) }
+    }
+
+    /// The seconds a refused client should wait before trying again.
+    public var retryAfterSeconds: Int { condition.withLock { retryAfterLocked() } }
+
+    private func retryAfterLocked() -> Int {
+        let perWorker = Double(waiting.count + running) / Double(workerCount)
+        let seconds = Int((averageSeconds * max(1, perWorker)).rounded(.up))
+        return min(max(seconds, 1), 60)
+    }
+
     /// Runs `work` on a worker and returns its result. Throws `InferenceQueueError.full` at once
     /// when `capacity` jobs already wait, `CancellationError` when the calling task is cancelled
     /// first (a job not yet started is then never run), or what `work` throws.
     public func submit<T: Sendable>(_ work: @escaping @Sendable (Context) throws -> T) async throws -> T {
+        try await submit { context, _ in try work(context) }
+    }
+
+    /// `submit` for work that stops early when its submitter is cancelled: `work` receives the
+    /// job's `InferenceCancellation` and calls `check()` between its stages.
+    public func submit<T: Sendable>(_ work: @escaping @Sendable (Context, InferenceCancellation) throws -> T) async throws -> T {
         let state = ResumeOnce<T>()
+        let cancellation = InferenceCancellation()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 state.set(continuation)
                 let job = Job(run: { context in
                     let started = Date()
-                    let result = Result { try work(context) }
+                    let result = Result { try cancellation.check(); return try work(context, cancellation) }
                     self.record(seconds: Date().timeIntervalSince(started))
                     state.resume(with: result)
                 })
@@ -75,9 +98,7 @@ public final class InferenceQueue<Context>: @unchecked Sendable {
                     if state.isCancelled { return CancellationError() }
                     // Idle workers are about to take jobs that wait, so they add to the room.
                     guard waiting.count < capacity + (workerCount - running) else {
-                        let perWorker = Double(waiting.count + running) / Double(workerCount)
-                        let seconds = Int((averageSeconds * max(1, perWorker)).rounded(.up))
-                        return InferenceQueueError.full(retryAfterSeconds: min(max(seconds, 1), 60))
+                        return InferenceQueueError.full(retryAfterSeconds: retryAfterLocked())
                     }
                     waiting.append(job)
                     state.job = job
@@ -87,8 +108,9 @@ public final class InferenceQueue<Context>: @unchecked Sendable {
                 if let refusal { state.resume(with: .failure(refusal)) }
             }
         } onCancel: {
-            // A waiting job leaves the queue; a running one finishes on its worker and its
-            // result is dropped. Either way the submitter returns now.
+            // A waiting job leaves the queue; a running one is asked to stop at its next check,
+            // and whatever it still returns is dropped. Either way the submitter returns now.
+            cancellation.cancel()
             condition.withLock {
                 state.isCancelled = true
                 if let job = state.job as? Job, let i = waiting.firstIndex(where: { $0 === job }) {
@@ -140,6 +162,30 @@ public final class InferenceQueue<Context>: @unchecked Sendable {
             finishedWorkers += 1
             condition.broadcast()
         }
+    }
+}
+
+/// Tells a running job that nobody waits for its result any more (the client went away or the
+/// deadline passed). The job calls `check()` between stages and samples, which throws
+/// `CancellationError` once cancelled, so its worker is free for the next request.
+public final class InferenceCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    public init() {}
+
+    public func cancel() { lock.withLock { cancelled = true } }
+
+    public var isCancelled: Bool { lock.withLock { cancelled } }
+
+    public func check() throws {
+        if isCancelled { throw CancellationError() }
+    }
+
+    /// Sleeps up to `seconds`, returning early once cancelled (tests' stand-in for slow work).
+    public func sleep(seconds: Double) {
+        let end = Date().addingTimeInterval(seconds)
+        while !isCancelled, Date() < end { Thread.sleep(forTimeInterval: min(0.01, max(0, end.timeIntervalSinceNow))) }
     }
 }
 

@@ -16,8 +16,17 @@ info:
     as JSON with base64-encoded PNGs.
 
     Inference runs on a fixed number of workers behind a bounded queue: when it is full the server
-    answers 503 with `Retry-After` at once instead of piling requests up. Every error is JSON:
-    `{"error": {"status": 422, "message": "a sentence saying what to change"}}`.
+    answers 503 with `Retry-After` (after a quarter of a second, without reading the body) instead
+    of piling requests up. Work whose client disconnects or whose time runs out is cancelled
+    between samples. Every error is JSON:
+    `{"error": {"status": 422, "message": "a sentence saying what to change"}}`; so is a request
+    that is not valid HTTP/1.1 (400, or 431 for oversized headers).
+
+    The server answers only to loopback host names and IP addresses unless started with
+    `--allow-host`, and refuses POSTs from other sites' pages (by `Origin` or `Sec-Fetch-Site`)
+    unless started with `--allow-origin`; both answer 403. Every response carries
+    `X-Content-Type-Options: nosniff`, a content security policy that allows only the server's
+    own script and style, and `frame-ancestors 'none'`.
 servers:
   - url: http://127.0.0.1:8080
 paths:
@@ -63,6 +72,7 @@ paths:
             application/json:
               schema: {$ref: "#/components/schemas/Translation"}
         "400": {$ref: "#/components/responses/BadRequest"}
+        "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/UnknownModel"}
         "408": {$ref: "#/components/responses/RequestTimeout"}
         "413": {$ref: "#/components/responses/TooLarge"}
@@ -130,6 +140,7 @@ paths:
             application/json:
               schema: {$ref: "#/components/schemas/Samples"}
         "400": {$ref: "#/components/responses/BadRequest"}
+        "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/UnknownModel"}
         "408": {$ref: "#/components/responses/RequestTimeout"}
         "413": {$ref: "#/components/responses/TooLarge"}
@@ -295,6 +306,11 @@ components:
   responses:
     BadRequest:
       description: A parameter is out of range or malformed, the form lacks an `image` file, or a one-to-one model was asked to sample.
+      content:
+        application/json:
+          schema: {$ref: "#/components/schemas/Error"}
+    Forbidden:
+      description: The Host is not a loopback name, an IP address or a name given with `--allow-host`, or the request came from another site's page whose origin was not given with `--allow-origin`.
       content:
         application/json:
           schema: {$ref: "#/components/schemas/Error"}

@@ -23,6 +23,16 @@ public struct StudioConfiguration: Sendable {
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeout = 60.0
 
+    /// Host names the server answers to besides loopback names and IP addresses (`*`: any);
+    /// other Host headers get 403, against DNS rebinding.
+    public var allowedHosts: [String] = []
+    /// Origins (`http://host:port`) whose pages may POST to the API (`*`: any); other
+    /// cross-origin requests get 403.
+    public var allowedOrigins: [String] = []
+    /// Seconds a 503 "busy" answer is held back, so clients that retry at once, ignoring
+    /// Retry-After, send at most a few requests a second each and leave the cores to the workers.
+    public var busyAnswerDelay = 0.25
+
     /// Seconds each job sleeps on its worker before running: lets tests hold a worker busy.
     var workerDelayForTesting = 0.0
 
@@ -36,6 +46,10 @@ public struct StudioConfiguration: Sendable {
         if maxImageSide < 1 { return "the image side limit must be at least 1, got \(maxImageSide)" }
         if maxSamples < 1 { return "the sample limit must be at least 1, got \(maxSamples)" }
         if !(inferenceTimeout > 0) || !(bodyTimeout > 0) || !(idleTimeout > 0) { return "timeouts must be positive" }
+        if !(0 ... 10).contains(busyAnswerDelay) { return "the delay of busy answers must be from 0 to 10 s, got \(busyAnswerDelay)" }
+        for origin in allowedOrigins where origin != "*" && !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
+            return "an allowed origin is a scheme, a host and a port, like http://example.com:8000 (or *), got '\(origin)'"
+        }
         if !(0 ... 65535).contains(port) { return "the port must be between 0 and 65535, got \(port)" }
         return nil
     }

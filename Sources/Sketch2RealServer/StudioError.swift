@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOHTTP1
 
 /// An API failure: its status and a sentence the caller can act on, sent as
 /// `{"error": {"status": 422, "message": "..."}}` (the shape Hummingbird's own errors use, with the status added).
@@ -22,12 +23,17 @@ public struct StudioError: HTTPResponseError, CustomStringConvertible, Sendable 
     }
 
     static func response(status: HTTPResponse.Status, message: String, headers: HTTPFields = [:]) -> Response {
-        let body = try! JSONSerialization.data(withJSONObject: ["error": ["status": status.code, "message": message] as [String: Any]],
-                                               options: [.sortedKeys, .withoutEscapingSlashes])
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         fields[.cacheControl] = "no-store"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: jsonBody(status: status.code, message: message))))
+    }
+
+    /// `{"error": {"message": ..., "status": ...}}` as bytes.
+    static func jsonBody(status: Int, message: String) -> [UInt8] {
+        let object = ["error": ["status": status, "message": message] as [String: Any]]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return [UInt8](data)
     }
 
     static func badRequest(_ message: String) -> StudioError { StudioError(.badRequest, message) }
@@ -53,6 +59,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default: message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
             }
             return StudioError.response(status: error.status, message: message)
+        } catch let error as HTTPParserError {
+            return StudioError.response(status: .badRequest, message: "The request body is not valid HTTP/1.1 (\(error)); check the chunk sizes and the Content-Length.",
+                                        headers: [.connection: "close"])
         } catch is CancellationError {
             return StudioError.response(status: .serviceUnavailable, message: "The request was cancelled.")
         } catch {

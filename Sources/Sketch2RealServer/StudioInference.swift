@@ -49,7 +49,9 @@ enum LatentCodes {
 }
 
 /// The work a request hands to an inference worker: decode, generate, encode. Runs on the
-/// worker's thread with that worker's own models.
+/// worker's thread with that worker's own models, and stops between stages (and between
+/// samples) once its request is cancelled: the client went away or the deadline passed. One
+/// forward pass itself is not interrupted.
 enum StudioInference {
     static func decode(_ bytes: [UInt8]) throws -> Image {
         do {
@@ -70,26 +72,32 @@ enum StudioInference {
         return model
     }
 
-    static func translate(_ bytes: [UInt8], model name: String, models: WorkerModels) throws -> GeneratedImage {
+    static func translate(_ bytes: [UInt8], model name: String, models: WorkerModels,
+                          cancellation: InferenceCancellation = InferenceCancellation()) throws -> GeneratedImage {
         let model = try model(name, in: models)
         let sketch = try decode(bytes)
+        try cancellation.check()
         let result = try generation { try model.translator.translate(sketch) }
+        try cancellation.check()
         return GeneratedImage(png: try encode(result), width: result.width, height: result.height, code: nil)
     }
 
     /// One image per code; with `sheet`, also all of them side by side in one PNG.
     static func sample(_ bytes: [UInt8], model name: String, codes: [[Float]], sheet: Bool,
-                       models: WorkerModels) throws -> (images: [GeneratedImage], sheet: [UInt8]?) {
+                       models: WorkerModels, cancellation: InferenceCancellation = InferenceCancellation()) throws -> (images: [GeneratedImage], sheet: [UInt8]?) {
         let model = try model(name, in: models)
         guard let sampler = model.sampler else {
             throw StudioError.badRequest("The model '\(name)' maps each sketch to one image; use POST /api/translate, or a multimodal model for sampling.")
         }
         let sketch = try decode(bytes)
         let nz = sampler.latentChannels
-        let images = try generation {
-            let z = Tensor(codes.flatMap { $0 }, shape: [codes.count, nz])
-            return try sampler.images(for: sketch, codes: z)
+        // One sample at a time, so an abandoned request frees its worker after the current one.
+        var images: [Image] = []
+        for code in codes {
+            try cancellation.check()
+            images += try generation { try sampler.images(for: sketch, codes: Tensor(code, shape: [1, nz])) }
         }
+        try cancellation.check()
         let generated = try zip(images, codes).map { image, code in
             GeneratedImage(png: try encode(image), width: image.width, height: image.height, code: code)
         }

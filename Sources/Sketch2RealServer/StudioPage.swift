@@ -1,6 +1,7 @@
-/// The studio page: one self-contained HTML document (styles and script inline, nothing loaded
-/// from elsewhere) that draws on a canvas and calls the JSON API. Element ids are part of the
-/// browser test's contract (`StudioBrowserTests`).
+/// The studio page: an HTML document with its style sheet and script served beside it
+/// (`/studio.css`, `/studio.js`), nothing loaded from elsewhere and nothing inline, so the
+/// content security policy can allow only the server's own files. It draws on a canvas and calls
+/// the JSON API. Element ids are part of the browser test's contract (`StudioBrowserTests`).
 enum StudioPage {
     static let html = #"""
 <!doctype html>
@@ -10,45 +11,10 @@ enum StudioPage {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sketch2Real Studio</title>
 <link rel="icon" href="data:,">
-<style>
-  :root { --fg: #1d2330; --muted: #667085; --line: #d0d5dd; --accent: #2e6be6; --bg: #f6f7f9; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
-  header { padding: 10px 18px; background: #fff; border-bottom: 1px solid var(--line); display: flex; align-items: baseline; gap: 14px; }
-  header h1 { font-size: 18px; margin: 0; }
-  header span { color: var(--muted); }
-  main { display: flex; gap: 18px; padding: 18px; align-items: flex-start; }
-  #side { display: flex; flex-direction: column; gap: 18px; flex: 1 1 auto; min-width: 440px; }
-  @media (max-width: 900px) { main { flex-wrap: wrap; } }
-  section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px; }
-  h2 { font-size: 14px; margin: 0 0 8px; }
-  .row { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
-  button, select, input[type=number] { font: inherit; padding: 4px 9px; border: 1px solid var(--line); border-radius: 6px; background: #fff; color: var(--fg); }
-  button { cursor: pointer; }
-  button:hover:not(:disabled) { border-color: var(--accent); }
-  button:disabled { opacity: .45; cursor: default; }
-  button.on { background: var(--accent); border-color: var(--accent); color: #fff; }
-  button.primary { background: var(--accent); border-color: var(--accent); color: #fff; font-weight: 600; padding: 6px 16px; }
-  #canvas { display: block; width: 384px; height: 384px; border: 1px solid var(--line); border-radius: 4px; background: #fff; touch-action: none; cursor: crosshair; }
-  #results { display: grid; grid-template-columns: repeat(auto-fill, 190px); gap: 10px; }
-  .card { border: 1px solid var(--line); border-radius: 6px; padding: 6px; background: #fff; }
-  .card.a { outline: 3px solid #e0763b; } .card.b { outline: 3px solid #3bb07d; }
-  .card img { display: block; width: 176px; height: 176px; object-fit: contain; background: #eee; image-rendering: auto; }
-  .card .row { margin: 6px 0 0; gap: 4px; } .card button, .card a { font-size: 12px; padding: 2px 6px; }
-  .card .meta { color: var(--muted); font-size: 11px; }
-  a.download { color: var(--accent); text-decoration: none; border: 1px solid var(--line); border-radius: 6px; }
-  #interp img { display: block; width: 176px; height: 176px; object-fit: contain; background: #eee; }
-  #mix { width: 176px; }
-  #status { min-height: 20px; color: var(--muted); }
-  #status.error { color: #b42318; }
-  #latency { font-variant-numeric: tabular-nums; }
-  #log { margin: 6px 0 0; padding-left: 18px; color: var(--muted); font-size: 12px; max-height: 54px; overflow: auto; font-variant-numeric: tabular-nums; }
-  .hidden { display: none !important; }
-  label { color: var(--muted); }
-</style>
+<link rel="stylesheet" href="/studio.css">
 </head>
 <body>
-<header><h1>Sketch2Real Studio</h1><span>draw a sketch, get an image</span><span id="latency" style="margin-left:auto"></span></header>
+<header><h1>Sketch2Real Studio</h1><span>draw a sketch, get an image</span><span id="latency" class="push-right"></span></header>
 <main>
   <section id="draw">
     <h2>Sketch</h2>
@@ -58,40 +24,90 @@ enum StudioPage {
       <label for="width">width</label><input id="width" type="range" min="1" max="24" value="3"><span id="width-value">3</span>
     </div>
     <canvas id="canvas" width="512" height="512"></canvas>
-    <div class="row" style="margin-top:8px">
+    <div class="row spaced">
       <button id="undo" title="Undo (Ctrl+Z)" disabled>Undo</button>
       <button id="redo" title="Redo (Ctrl+Shift+Z)" disabled>Redo</button>
       <button id="clear">Clear</button>
-      <label class="download" style="padding:4px 9px;cursor:pointer">Upload sketch…<input id="upload" type="file" accept="image/png,image/jpeg" class="hidden"></label>
+      <label class="download upload-button">Upload sketch…<input id="upload" type="file" accept="image/png,image/jpeg" class="hidden"></label>
     </div>
   </section>
   <div id="side">
   <section id="controls">
     <h2>Generate</h2>
     <div class="row"><label for="model">model</label><select id="model"></select>
-      <span class="mm"><label for="count">variations</label><input id="count" type="number" min="1" max="16" value="4" style="width:64px">
-      <label for="seed">seed</label><input id="seed" type="number" min="0" placeholder="random" style="width:120px">
+      <span class="mm"><label for="count">variations</label><input id="count" type="number" min="1" max="16" value="4" class="w64">
+      <label for="seed">seed</label><input id="seed" type="number" min="0" placeholder="random" class="w120">
       <button id="reseed" title="New random seed">new seed</button>
-      <label for="spread">spread</label><input id="spread" type="number" min="0" max="4" step="0.1" value="0.5" style="width:60px" title='How far "more like this" strays from the chosen code'></span></div>
+      <label for="spread">spread</label><input id="spread" type="number" min="0" max="4" step="0.1" value="0.5" class="w60" title='How far "more like this" strays from the chosen code'></span></div>
     <div class="row"><button id="generate" class="primary">Generate</button><span id="status"></span></div>
     <ol id="log"></ol>
   </section>
   <section id="output">
     <h2>Results</h2>
-    <div style="display:flex; gap:16px; align-items:flex-start">
-    <div id="results" style="flex:1"></div>
+    <div class="columns">
+    <div id="results" class="grow"></div>
     <div id="interp" class="mm hidden">
-      <h2>Between <span style="color:#e0763b">A</span> and <span style="color:#3bb07d">B</span></h2>
+      <h2>Between <span class="mark-a">A</span> and <span class="mark-b">B</span></h2>
       <img id="interp-image" alt="interpolation">
       <div class="row"><span>A</span><input id="mix" type="range" min="0" max="8" value="0"><span>B</span>
       </div>
-      <a id="interp-download" class="download" download="sketch2real-interpolation.png" style="padding:2px 6px; font-size:12px">Download</a>
+      <a id="interp-download" class="download small" download="sketch2real-interpolation.png">Download</a>
     </div>
     </div>
   </section>
   </div>
 </main>
-<script>
+<script src="/studio.js"></script>
+</body>
+</html>
+"""#
+
+    static let style = #"""
+:root { --fg: #1d2330; --muted: #667085; --line: #d0d5dd; --accent: #2e6be6; --bg: #f6f7f9; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
+header { padding: 10px 18px; background: #fff; border-bottom: 1px solid var(--line); display: flex; align-items: baseline; gap: 14px; }
+header h1 { font-size: 18px; margin: 0; }
+header span { color: var(--muted); }
+main { display: flex; gap: 18px; padding: 18px; align-items: flex-start; }
+#side { display: flex; flex-direction: column; gap: 18px; flex: 1 1 auto; min-width: 440px; }
+@media (max-width: 900px) { main { flex-wrap: wrap; } }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px; }
+h2 { font-size: 14px; margin: 0 0 8px; }
+.row { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
+button, select, input[type=number] { font: inherit; padding: 4px 9px; border: 1px solid var(--line); border-radius: 6px; background: #fff; color: var(--fg); }
+button { cursor: pointer; }
+button:hover:not(:disabled) { border-color: var(--accent); }
+button:disabled { opacity: .45; cursor: default; }
+button.on { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.primary { background: var(--accent); border-color: var(--accent); color: #fff; font-weight: 600; padding: 6px 16px; }
+#canvas { display: block; width: 384px; height: 384px; border: 1px solid var(--line); border-radius: 4px; background: #fff; touch-action: none; cursor: crosshair; }
+#results { display: grid; grid-template-columns: repeat(auto-fill, 190px); gap: 10px; }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 6px; background: #fff; }
+.card.a { outline: 3px solid #e0763b; } .card.b { outline: 3px solid #3bb07d; }
+.card img { display: block; width: 176px; height: 176px; object-fit: contain; background: #eee; image-rendering: auto; }
+.card .row { margin: 6px 0 0; gap: 4px; } .card button, .card a { font-size: 12px; padding: 2px 6px; }
+.card .meta { color: var(--muted); font-size: 11px; }
+a.download { color: var(--accent); text-decoration: none; border: 1px solid var(--line); border-radius: 6px; }
+#interp img { display: block; width: 176px; height: 176px; object-fit: contain; background: #eee; }
+#mix { width: 176px; }
+#status { min-height: 20px; color: var(--muted); }
+#status.error { color: #b42318; }
+#latency { font-variant-numeric: tabular-nums; }
+#log { margin: 6px 0 0; padding-left: 18px; color: var(--muted); font-size: 12px; max-height: 54px; overflow: auto; font-variant-numeric: tabular-nums; }
+.hidden { display: none !important; }
+label { color: var(--muted); }
+.push-right { margin-left: auto; }
+.row.spaced { margin-top: 8px; }
+.upload-button { padding: 4px 9px; cursor: pointer; }
+.w64 { width: 64px; } .w120 { width: 120px; } .w60 { width: 60px; }
+.columns { display: flex; gap: 16px; align-items: flex-start; }
+.grow { flex: 1; }
+.mark-a { color: #e0763b; } .mark-b { color: #3bb07d; }
+a.download.small { padding: 2px 6px; font-size: 12px; }
+"""#
+
+    static let script = #"""
 "use strict";
 const $ = (id) => document.getElementById(id);
 const canvas = $("canvas"), ctx = canvas.getContext("2d", { willReadFrequently: true });
@@ -337,8 +353,5 @@ function showFrame() {
 $("mix").oninput = showFrame;
 $("generate").onclick = generate;
 loadModels();
-</script>
-</body>
-</html>
 """#
 }

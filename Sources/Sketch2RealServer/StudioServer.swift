@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import Sketch2Real
@@ -15,6 +16,8 @@ public final class StudioServer: Sendable {
     let queue: InferenceQueue<UncheckedBox<WorkerModels>>
     let metrics = StudioMetrics()
     let logger: Logger
+    /// The port once bound (the configuration may say 0), for messages.
+    let boundPort = NIOLockedValueBox(0)
 
     /// Starts the inference workers; `models` must hold one copy per worker.
     public init(configuration: StudioConfiguration, models: StudioModelSet, logger: Logger? = nil) {
@@ -40,9 +43,13 @@ public final class StudioServer: Sendable {
         let bound = OneShot<Int>()
         let app = Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
+            server: StudioHTTPChannel.builder(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sketch2real"),
-            onServerRunning: { channel in bound.resolve(.success(channel.localAddress?.port ?? 0)) },
+            onServerRunning: { [boundPort] channel in
+                let port = channel.localAddress?.port ?? 0
+                boundPort.withLockedValue { $0 = port }
+                bound.resolve(.success(port))
+            },
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
         let queue = self.queue
@@ -63,11 +70,16 @@ public final class StudioServer: Sendable {
 
     // MARK: Routes
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    func makeRouter() -> Router<StudioRequestContext> {
+        let router = Router(context: StudioRequestContext.self)
         router.add(middleware: MetricsRecorder(metrics: metrics))
+        let security = StudioSecurity(allowedHosts: configuration.allowedHosts, allowedOrigins: configuration.allowedOrigins)
+        let port = boundPort
+        router.add(middleware: SecurityMiddleware(security: security, port: { port.withLockedValue { $0 } }))
         router.add(middleware: JSONErrorMiddleware(maxBodyBytes: configuration.maxBodyBytes))
         router.get("/") { _, _ in Self.text(StudioPage.html, type: "text/html; charset=utf-8") }
+        router.get("/studio.js") { _, _ in Self.text(StudioPage.script, type: "text/javascript; charset=utf-8") }
+        router.get("/studio.css") { _, _ in Self.text(StudioPage.style, type: "text/css; charset=utf-8") }
         router.get("/openapi.yaml") { _, _ in Self.text(OpenAPIDocument.yaml, type: "application/yaml; charset=utf-8") }
         router.get("/healthz") { [self] _, _ in
             Self.json(["status": "ok", "models": models.infos.count, "workers": configuration.workers,
@@ -82,8 +94,12 @@ public final class StudioServer: Sendable {
             let list = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(models.infos))
             return Self.json(["models": list, "limits": limits()] as [String: Any])
         }
-        router.post("/api/translate") { [self] request, context in try await translate(request, context: context) }
-        router.post("/api/sample") { [self] request, context in try await sample(request, context: context) }
+        router.post("/api/translate") { [self] request, context in
+            try await whileConnected(request, context: context) { [self] in try await translate($0, context: context) }
+        }
+        router.post("/api/sample") { [self] request, context in
+            try await whileConnected(request, context: context) { [self] in try await sample($0, context: context) }
+        }
         return router
     }
 
@@ -93,13 +109,46 @@ public final class StudioServer: Sendable {
          "queueCapacity": configuration.queueCapacity, "workers": configuration.workers]
     }
 
-    func translate(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    /// Answers a request whose work should stop when its client goes away: the handler runs in
+    /// a task that is cancelled when the client closes its side of the connection, which cancels queued and running
+    /// inference. A full queue is answered before the body is read.
+    func whileConnected(_ request: Request, context: StudioRequestContext,
+                        _ handler: @escaping @Sendable (Request) async throws -> Response) async throws -> Response {
+        try await refuseEarlyWhenBusy()
+        let task = Task { try await handler(request) }
+        let channel = context.channel
+        channel.eventLoop.execute {
+            if let watch = try? channel.pipeline.syncOperations.handler(type: HTTP1RequestGuard.self) {
+                watch.whenClientLeaves { task.cancel() }
+            }
+        }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+
+    /// The busy answer without reading the body or decoding anything, held back by
+    /// `busyAnswerDelay` so clients that ignore Retry-After cannot spin on it.
+    func refuseEarlyWhenBusy() async throws {
+        guard queue.isFull else { return }
+        try await busy(retryAfter: queue.retryAfterSeconds)
+    }
+
+    func busy(retryAfter: Int) async throws -> Never {
+        metrics.queueRejected()
+        if configuration.busyAnswerDelay > 0 {
+            try? await Task.sleep(for: .milliseconds(Int64(configuration.busyAnswerDelay * 1000)))
+        }
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(retryAfter)
+        throw StudioError(.serviceUnavailable, "The server is busy: all \(configuration.workers) workers are generating and \(configuration.queueCapacity) requests are waiting. Try again in \(retryAfter) s.", headers: headers)
+    }
+
+    func translate(_ request: Request, context: StudioRequestContext) async throws -> Response {
         let start = ContinuousClock.now
         let upload = try await readUpload(request)
         let name = try modelName(upload.parameters, multimodal: false)
         let format = try responseFormat(request, upload.parameters)
-        let image = try await infer(route: "/api/translate") { models in
-            try StudioInference.translate(upload.image, model: name, models: models.value)
+        let image = try await infer(route: "/api/translate") { models, cancellation in
+            try StudioInference.translate(upload.image, model: name, models: models.value, cancellation: cancellation)
         }
         let latency = Self.milliseconds(since: start)
         switch format {
@@ -111,7 +160,7 @@ public final class StudioServer: Sendable {
         }
     }
 
-    func sample(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func sample(_ request: Request, context: StudioRequestContext) async throws -> Response {
         let start = ContinuousClock.now
         let upload = try await readUpload(request)
         let p = upload.parameters
@@ -135,8 +184,9 @@ public final class StudioServer: Sendable {
             source = .random(count: try p.integer("n", in: 1 ... configuration.maxSamples, default: 4))
         }
         let codes = LatentCodes.codes(source, size: info.latentSize, seed: UInt64(seed))
-        let result = try await infer(route: "/api/sample") { models in
-            try StudioInference.sample(upload.image, model: name, codes: codes, sheet: format == .png, models: models.value)
+        let result = try await infer(route: "/api/sample") { models, cancellation in
+            try StudioInference.sample(upload.image, model: name, codes: codes, sheet: format == .png, models: models.value,
+                                       cancellation: cancellation)
         }
         let images = result.images
         let latency = Self.milliseconds(since: start)
@@ -151,7 +201,7 @@ public final class StudioServer: Sendable {
     }
 
     /// Runs work on the queue within the inference timeout, mapping queue states to HTTP answers.
-    func infer<T: Sendable>(route: String, _ work: @escaping @Sendable (UncheckedBox<WorkerModels>) throws -> T) async throws -> T {
+    func infer<T: Sendable>(route: String, _ work: @escaping @Sendable (UncheckedBox<WorkerModels>, InferenceCancellation) throws -> T) async throws -> T {
         let timeout = configuration.inferenceTimeout
         let metrics = self.metrics
         let queue = self.queue
@@ -159,19 +209,16 @@ public final class StudioServer: Sendable {
         let started = StartedFlag()
         do {
             return try await withDeadline(seconds: timeout) {
-                try await queue.submit { models in
+                try await queue.submit { models, cancellation in
                     started.set()
-                    if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+                    if delay > 0 { cancellation.sleep(seconds: delay) }
                     let start = ContinuousClock.now
                     defer { metrics.inferenceFinished(route: route, seconds: Self.milliseconds(since: start) / 1000) }
-                    return try work(models)
+                    return try work(models, cancellation)
                 }
             }
         } catch InferenceQueueError.full(let retryAfter) {
-            metrics.queueRejected()
-            var headers = HTTPFields()
-            headers[.retryAfter] = String(retryAfter)
-            throw StudioError(.serviceUnavailable, "The server is busy: all \(configuration.workers) workers are generating and \(configuration.queueCapacity) requests are waiting. Try again in \(retryAfter) s.", headers: headers)
+            try await busy(retryAfter: retryAfter)
         } catch InferenceQueueError.shuttingDown {
             var headers = HTTPFields()
             headers[.retryAfter] = "5"
@@ -186,11 +233,10 @@ public final class StudioServer: Sendable {
     }
 
     /// Whether a queued job has begun, so a timeout can say whether the time went to waiting.
-    final class StartedFlag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        func set() { lock.withLock { value = true } }
-        var isSet: Bool { lock.withLock { value } }
+    struct StartedFlag: Sendable {
+        private let value = NIOLockedValueBox(false)
+        func set() { value.withLockedValue { $0 = true } }
+        var isSet: Bool { value.withLockedValue { $0 } }
     }
 
     // MARK: Request bodies
@@ -320,6 +366,17 @@ extension HTTPField.Name {
     static let latency = HTTPField.Name("X-Sketch2Real-Latency-Ms")!
     static let model = HTTPField.Name("X-Sketch2Real-Model")!
     static let seed = HTTPField.Name("X-Sketch2Real-Seed")!
+}
+
+/// Hummingbird's basic context plus the connection, so a handler can stop when it closes.
+struct StudioRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
 }
 
 /// A started server: its port, and the way to stop it.

@@ -30,6 +30,17 @@ public enum FileErrorText {
         return nil
     }
 
+    /// Why `path` does not exist, in words: "no such file" (or whatever `what` names), unless its
+    /// name held bytes that are not UTF-8. Swift decodes such names (from the command line or a
+    /// folder listing) with U+FFFD in place of the bad bytes, and that name then matches no file;
+    /// say so rather than claim the file is missing.
+    public static func missing(_ path: String, what: String = "file") -> String {
+        if path.unicodeScalars.contains("\u{FFFD}") {
+            return "cannot open this name: it is not valid UTF-8 (shown with \u{FFFD} for the bytes that are not); rename it to a UTF-8 name, for example with `convmv -f latin1 -t utf8 --notest`"
+        }
+        return "no such \(what)"
+    }
+
     /// `describe(error)` when it is a file error, else the error's own text.
     public static func text(_ error: any Error) -> String { describe(error) ?? "\(error)" }
 

@@ -29,9 +29,6 @@ public struct SafeTensors {
     ]
     static let dtypesByName: [String: DType] = Dictionary(uniqueKeysWithValues: dtypeNames.map { ($1, $0) })
 
-    /// Upper bound on the JSON header, as the reference implementation uses.
-    static let maxHeaderBytes = 100_000_000
-
     // MARK: Reading
 
     public static func load(path: String) throws -> SafeTensors {
@@ -39,7 +36,7 @@ public struct SafeTensors {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
-            if !FileManager.default.fileExists(atPath: path) { throw TorchError("\(path): no such file") }
+            if !FileManager.default.fileExists(atPath: path) { throw TorchError("\(path): \(FileErrorText.missing(path))") }
             throw TorchError("\(path): cannot read (\(FileErrorText.reason(error)))")
         }
         return try decode(data, source: path)
@@ -47,81 +44,19 @@ public struct SafeTensors {
 
     /// Parses a safetensors image; `source` names it in error messages.
     public static func decode(_ data: Data, source: String = "safetensors data") throws -> SafeTensors {
-        guard data.count >= 8 else {
-            throw TorchError("\(source): not a safetensors file (only \(data.count) bytes)")
-        }
-        let headerLength = data.withUnsafeBytes { raw -> UInt64 in
-            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-        }
-        guard headerLength <= UInt64(maxHeaderBytes) else {
-            throw TorchError("\(source): not a safetensors file (header length \(headerLength) is implausible)")
-        }
-        guard 8 + Int(headerLength) <= data.count else {
-            throw TorchError("\(source): truncated or not a safetensors file (header needs \(headerLength) bytes, file has \(data.count - 8) after the length)")
-        }
-        let headerBytes = data.subdata(in: (data.startIndex + 8) ..< (data.startIndex + 8 + Int(headerLength)))
-        guard let json = try? JSONSerialization.jsonObject(with: headerBytes), let header = json as? [String: Any] else {
-            throw TorchError("\(source): not a safetensors file (header is not a JSON object)")
-        }
-        let dataStart = 8 + Int(headerLength)
-        let dataCount = data.count - dataStart
-        var metadata: [String: String] = [:]
-        var entries: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
-        for (name, value) in header {
-            if name == "__metadata__" {
-                guard let m = value as? [String: Any] else {
-                    throw TorchError("\(source): __metadata__ must map strings to strings")
-                }
-                for (k, v) in m {
-                    guard let s = v as? String else { throw TorchError("\(source): metadata value for \(k) is not a string") }
-                    metadata[k] = s
-                }
-                continue
-            }
-            guard let info = value as? [String: Any],
-                  let dtypeName = info["dtype"] as? String,
-                  let shapeValues = info["shape"] as? [Any],
-                  let offsets = info["data_offsets"] as? [Any], offsets.count == 2
-            else { throw TorchError("\(source): malformed header entry for tensor '\(name)'") }
-            guard let dtype = dtypesByName[dtypeName] else {
-                throw TorchError("\(source): tensor '\(name)' has unsupported dtype \(dtypeName)")
-            }
-            let shape = shapeValues.compactMap { ($0 as? NSNumber)?.intValue }
-            let bounds = offsets.compactMap { ($0 as? NSNumber)?.intValue }
-            guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }), bounds.count == 2 else {
-                throw TorchError("\(source): malformed shape or offsets for tensor '\(name)'")
-            }
-            let (begin, end) = (bounds[0], bounds[1])
-            guard begin >= 0, end >= begin else {
-                throw TorchError("\(source): tensor '\(name)' has invalid data offsets [\(begin), \(end)] (they must satisfy 0 ≤ begin ≤ end)")
-            }
-            // A hostile header can name shapes whose element count overflows Int.
-            var expected = dtype.byteSize, overflow = false
-            for side in shape where !overflow { (expected, overflow) = expected.multipliedReportingOverflow(by: side) }
-            guard !overflow else { throw TorchError("\(source): tensor '\(name)' has an impossibly large shape \(shape)") }
-            guard end - begin == expected else {
-                throw TorchError("\(source): tensor '\(name)' has \(end - begin) bytes but shape \(shape) of \(dtype) needs \(expected)")
-            }
-            guard end <= dataCount else {
-                throw TorchError("\(source): truncated (tensor '\(name)' ends at byte \(end) of the data, which has \(dataCount))")
-            }
-            entries.append((name, dtype, shape, begin, end))
-        }
-        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
-        var cursor = 0
-        for e in entries {
-            guard e.begin == cursor || e.begin == e.end else {
-                throw TorchError("\(source): tensor '\(e.name)' overlaps or leaves a gap in the data section")
-            }
-            cursor = Swift.max(cursor, e.end)
+        let header: SafeTensorsHeader
+        do {
+            header = try SafeTensorsHeader.parse(data)
+        } catch {
+            throw TorchError("\(source): \(error.reason)")
         }
         let tensors: [(name: String, tensor: Tensor)] = data.withUnsafeBytes { raw in
-            entries.map { e in
-                let slice = UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.begin) ..< (dataStart + e.end)])
-                return (e.name, Tensor(bytes: slice, shape: e.shape, dtype: e.dtype))
+            header.entries.map { e in
+                let slice = UnsafeRawBufferPointer(rebasing: raw[(header.dataStart + e.begin) ..< (header.dataStart + e.end)])
+                return (e.name, Tensor(bytes: slice, shape: e.shape, dtype: dtypesByName[e.dtype]!))
             }
         }
-        return SafeTensors(tensors: tensors, metadata: metadata)
+        return SafeTensors(tensors: tensors, metadata: header.metadata)
     }
 
     // MARK: Writing

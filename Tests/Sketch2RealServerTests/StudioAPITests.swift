@@ -6,34 +6,7 @@ import XCTest
 
 /// Every endpoint and every documented error of the studio's API, against a real server on a
 /// loopback port with tiny models.
-final class StudioAPITests: XCTestCase {
-    var models = ""
-    var port = 0
-
-    override func setUpWithError() throws {
-        models = makeTemporaryFolder(self)
-        try writeTinyModels(to: models)
-    }
-
-    func start(_ configure: (inout StudioConfiguration) -> Void = { _ in }) throws -> StudioServer {
-        let (server, running) = try startStudio(self, models: models, configure: configure)
-        port = running.port
-        return server
-    }
-
-    func get(_ path: String) throws -> TestResponse { try TestHTTP.request(port: port, path: path) }
-
-    func post(_ path: String, _ body: [UInt8], type: String? = "image/png", headers: [(String, String)] = []) throws -> TestResponse {
-        try TestHTTP.request(port: port, method: "POST", path: path, headers: (type.map { [("Content-Type", $0)] } ?? []) + headers, body: body)
-    }
-
-    func assertError(_ r: TestResponse, _ status: Int, contains text: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(r.status, status, r.text, file: file, line: line)
-        XCTAssertEqual(r.header("content-type"), "application/json; charset=utf-8", file: file, line: line)
-        XCTAssertEqual((r.json["error"] as? [String: Any])?["status"] as? Int, status, r.text, file: file, line: line)
-        XCTAssertTrue(r.errorMessage.contains(text), "'\(r.errorMessage)' should contain '\(text)'", file: file, line: line)
-    }
-
+final class StudioAPITests: StudioTestCase {
     // MARK: Endpoints
 
     func testModelsListsEveryModelWithWhatTheClientNeeds() throws {
@@ -345,16 +318,10 @@ final class StudioAPITests: XCTestCase {
             $0.workerDelayForTesting = 1.5
         }
         let png = try sketchBytes()
-        let port = self.port
-        nonisolated(unsafe) var first: TestResponse?
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) {
-            first = try? TestHTTP.request(port: port, method: "POST", path: "/api/translate", headers: [("Content-Type", "image/png")], body: png)
-        }
-        let deadline = Date().addingTimeInterval(5)
-        while server.queue.inProgress < 1 && Date() < deadline { usleep(10_000) }
+        let running = postInBackground("/api/translate", png)
+        waitUntil(server.queue.inProgress == 1)
         assertError(try post("/api/translate", png), 504, contains: "waited the server's limit of 0.6 s behind other work without starting")
-        group.wait()
+        let first = running.wait()
         XCTAssertEqual(first?.status, 504)
         XCTAssertTrue(first?.text.contains("Generating took longer than the server's limit of 0.6 s") == true, first?.text ?? "no answer")
     }
@@ -364,7 +331,7 @@ final class StudioAPITests: XCTestCase {
         // Promise 1000 bytes, send 10, then wait.
         let fd = try TestHTTP.connect(port: port, timeout: 10)
         defer { close(fd) }
-        let head = "POST /api/translate HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n"
+        let head = "POST /api/translate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n"
         try TestHTTP.send(fd, Array(head.utf8) + Array(repeating: 1, count: 10))
         let r = try TestHTTP.parse(TestHTTP.readAll(fd))
         assertError(r, 408, contains: "did not arrive within 0.3 s")

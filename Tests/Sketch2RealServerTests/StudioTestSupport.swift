@@ -73,6 +73,72 @@ func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) thr
     return try result.get()
 }
 
+/// A test case with one studio on a loopback port (tiny models in a temporary folder) and
+/// helpers to talk to it.
+class StudioTestCase: XCTestCase {
+    var models = ""
+    var port = 0
+
+    override func setUpWithError() throws {
+        models = makeTemporaryFolder(self)
+        try writeTinyModels(to: models)
+    }
+
+    func start(_ configure: (inout StudioConfiguration) -> Void = { _ in }) throws -> StudioServer {
+        let (server, running) = try startStudio(self, models: models, configure: configure)
+        port = running.port
+        return server
+    }
+
+    func get(_ path: String, headers: [(String, String)] = []) throws -> TestResponse {
+        try TestHTTP.request(port: port, path: path, headers: headers)
+    }
+
+    func post(_ path: String, _ body: [UInt8], type: String? = "image/png", headers: [(String, String)] = []) throws -> TestResponse {
+        try TestHTTP.request(port: port, method: "POST", path: path, headers: (type.map { [("Content-Type", $0)] } ?? []) + headers, body: body)
+    }
+
+    /// A POST sent from another thread; `wait()` gives its answer (nil if the connection failed).
+    func postInBackground(_ path: String, _ body: [UInt8], type: String = "image/png") -> BackgroundRequest {
+        let request = BackgroundRequest()
+        let port = self.port
+        DispatchQueue.global().async {
+            request.finish(try? TestHTTP.request(port: port, method: "POST", path: path, headers: [("Content-Type", type)], body: body))
+        }
+        return request
+    }
+
+    func waitUntil(_ condition: @autoclosure () -> Bool, within seconds: Double = 5, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() && Date() < deadline { usleep(5_000) }
+        XCTAssertTrue(condition(), "condition not reached within \(seconds) s", file: file, line: line)
+    }
+
+    func assertError(_ r: TestResponse, _ status: Int, contains text: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.status, status, r.text, file: file, line: line)
+        XCTAssertEqual(r.header("content-type"), "application/json; charset=utf-8", file: file, line: line)
+        XCTAssertEqual((r.json["error"] as? [String: Any])?["status"] as? Int, status, r.text, file: file, line: line)
+        XCTAssertTrue(r.errorMessage.contains(text), "'\(r.errorMessage)' should contain '\(text)'", file: file, line: line)
+    }
+}
+
+/// The answer to a request running on another thread.
+final class BackgroundRequest: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var response: TestResponse?
+
+    func finish(_ r: TestResponse?) {
+        response = r
+        done.signal()
+    }
+
+    func wait() -> TestResponse? {
+        done.wait()
+        done.signal()
+        return response
+    }
+}
+
 /// One HTTP response as a test sees it.
 struct TestResponse {
     let status: Int
@@ -93,7 +159,10 @@ enum TestHTTP {
                         body: [UInt8] = [], sendContentLength: Bool = true, timeout: Double = 60) throws -> TestResponse {
         let fd = try connect(port: port, timeout: timeout)
         defer { close(fd) }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        // Host: the server's loopback address unless the test sends its own.
+        var head = "\(method) \(path) HTTP/1.1\r\n"
+        if !headers.contains(where: { $0.0.lowercased() == "host" }) { head += "Host: 127.0.0.1:\(port)\r\n" }
+        head += "Connection: close\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         if sendContentLength && (method == "POST" || !body.isEmpty) { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"

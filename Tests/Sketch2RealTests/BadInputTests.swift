@@ -2,6 +2,9 @@ import Foundation
 import NN
 import Torch
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Sketch2Real
 
 /// Bad input gets a clear error that names the thing and what to change, and nothing is lost.
@@ -159,5 +162,73 @@ extension BadInputTests {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), ["x-2.png", "x.png"])
         XCTAssertTrue(r.output.contains("note: another input is also named x; \(root)/b/x.png is written as x-2.png"), r.output)
         XCTAssertTrue(r.output.contains("translated 2 of 2 sketches"), r.output)
+    }
+}
+
+extension BadInputTests {
+    /// `--batch-size -1` reaches the range check instead of "Missing value".
+    func testNegativeNumbersReachTheRangeCheck() throws {
+        let data = makeTemporaryFolder(self)
+        try writeAlignedDataset(root: data, counts: ["train": 1], size: 32)
+        let runs = makeTemporaryFolder(self)
+        let train = try runProgram(["train", "--data", data, "--runs", runs, "--name", "n", "--size", "32", "--batch-size", "-1"])
+        XCTAssertNotEqual(train.status, 0)
+        XCTAssertTrue(train.error.contains("--batch-size must be at least 1, got -1"), train.error)
+        XCTAssertFalse(train.error.contains("Missing value"), train.error)
+        let info = try runProgram(["info", "--no-benchmark", "--threads", "-2"])
+        XCTAssertNotEqual(info.status, 0)
+        XCTAssertTrue(info.error.contains("--threads must be at least 1, got -2"), info.error)
+    }
+
+    /// A file whose name is not UTF-8 is reported as such (not "no such file"), and the other
+    /// files of its folder are still translated.
+    func testNamesThatAreNotUTF8AreExplainedAndTheRestContinues() throws {
+        let root = makeTemporaryFolder(self)
+        try FileManager.default.createDirectory(atPath: root + "/in", withIntermediateDirectories: true)
+        try gradientImage(width: 24, height: 16).save(path: root + "/in/good.png")
+        // "caf\xE9.png" in Latin-1: created with the raw bytes, which no Swift String can hold.
+        let png = try gradientImage(width: 24, height: 16).encoded(fileExtension: "png")
+        var name = Array((root + "/in/caf").utf8CString.dropLast()) + [CChar(bitPattern: 0xE9)] + Array(".png".utf8CString)
+        let fd = name.withUnsafeMutableBufferPointer { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        _ = png.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let (generator, config) = try tinyOneToOne()
+        let model = root + "/m.safetensors"
+        try GeneratorFile.export(generator, config: config, to: model)
+        let out = root + "/out"
+        let r = try runProgram(["translate", "--model", model, root + "/in", "--out", out])
+        XCTAssertTrue((r.error + r.output).contains("it is not valid UTF-8"), r.error + r.output)
+        XCTAssertFalse((r.error + r.output).contains("no such file"), r.error + r.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/good.png"), "the good sibling is written")
+    }
+}
+
+extension BadInputTests {
+    /// Errors from `--vgg19-weights` and from a model file's stored configuration name the file.
+    func testWeightAndModelFileErrorsNameTheFile() throws {
+        let folder = makeTemporaryFolder(self)
+        XCTAssertThrowsError(try VGG19Features(weightsPath: folder + "/nope.safetensors")) {
+            XCTAssertEqual("\($0)", "--vgg19-weights \(folder)/nope.safetensors: no such file")
+        }
+        let wrong = folder + "/wrong.safetensors"
+        try SafeTensors(tensors: [(name: "x", tensor: Tensor.zeros([2]))]).save(path: wrong)
+        XCTAssertThrowsError(try VGG19Features(weightsPath: wrong)) {
+            XCTAssertTrue("\($0)".hasPrefix("--vgg19-weights \(wrong): "), "\($0)")
+            XCTAssertTrue("\($0)".contains("expected torchvision's VGG19"), "\($0)")
+        }
+        let (generator, config) = try tinyOneToOne()
+        let file = folder + "/model.safetensors"
+        try GeneratorFile.export(generator, config: config, to: file)
+        let original = try SafeTensors.load(path: file)
+        var metadata = original.metadata
+        let json = metadata[GeneratorFile.trainingKey]!
+        let edited = json.replacingOccurrences(of: "\"ngf\"\\s*:\\s*4\\b", with: "\"ngf\": 5000", options: .regularExpression)
+        XCTAssertNotEqual(edited, json, "the stored configuration names ngf")
+        metadata[GeneratorFile.trainingKey] = edited
+        try SafeTensors(tensors: original.tensors, metadata: metadata).save(path: file)
+        XCTAssertThrowsError(try GeneratorFile.load(file)) {
+            XCTAssertEqual("\($0)", "\(file): its stored model configuration cannot be built (ngf must be at most 1024, got 5000); export the model again with `sketch2real export`")
+        }
     }
 }

@@ -292,3 +292,15 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 }
+
+extension SafeTensorsTests {
+    /// The libtorch-free header parser (the fuzz target's code) knows exactly the dtypes the
+    /// reader maps to tensors, with libtorch's element sizes.
+    func testTheHeaderParserAgreesWithTheTensorTypes() {
+        XCTAssertEqual(Set(SafeTensorsHeader.elementSizes.keys), Set(SafeTensors.dtypeNames.values))
+        for (dtype, name) in SafeTensors.dtypeNames {
+            XCTAssertEqual(SafeTensorsHeader.elementSizes[name], dtype.byteSize, name)
+            XCTAssertEqual(SafeTensorsHeader.elementNames[name], dtype.description, name)
+        }
+    }
+}

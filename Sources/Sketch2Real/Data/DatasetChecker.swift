@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 import NN
 
 /// What `dataset check` finds in one split.
@@ -27,7 +28,7 @@ public enum DatasetChecker {
     public static let splitNames = ["train", "val", "test"]
 
     public static func check(root: String, maxPixels: Int = 50_000_000) throws -> DatasetReport {
-        guard DatasetLayout.isFolder(root) else { throw DatasetError("\(root): no such dataset folder") }
+        guard DatasetLayout.isFolder(root) else { throw DatasetError("\(root): \(FileErrorText.missing(root, what: "dataset folder"))") }
         var reports: [SplitReport] = []
         for split in splitNames {
             let files: DatasetFiles

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// Which image of a pair is the network's input.
 public enum Direction: String, Sendable, Codable, CaseIterable {
@@ -49,7 +50,7 @@ public enum DatasetLayout {
 
     /// Image files directly inside `folder`, sorted by name; hidden files are ignored.
     public static func images(in folder: String) throws -> [String] {
-        guard isFolder(folder) else { throw DatasetError("\(folder): no such folder") }
+        guard isFolder(folder) else { throw DatasetError("\(folder): \(FileErrorText.missing(folder, what: "folder"))") }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder)
@@ -63,7 +64,7 @@ public enum DatasetLayout {
     /// (aligned), or — when `root` itself holds A/ and B/ or images — `root` as the split.
     public static func discover(root: String, split: String) throws -> DatasetFiles {
         let root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
-        guard isFolder(root) else { throw DatasetError("\(root): no such dataset folder") }
+        guard isFolder(root) else { throw DatasetError("\(root): \(FileErrorText.missing(root, what: "dataset folder"))") }
         let splitFolder = root + "/" + split
         if isFolder(splitFolder + "/A") || isFolder(splitFolder + "/B") {
             return try paired(a: splitFolder + "/A", b: splitFolder + "/B")
@@ -126,7 +127,7 @@ public enum DatasetLayout {
                 guard isImage(p) else { throw DatasetError("\(p): not an image file (readable: \(Image.readableExtensions.sorted().joined(separator: ", ")))") }
                 out.append(p)
             } else {
-                throw DatasetError("\(p): no such file or folder")
+                throw DatasetError("\(p): \(FileErrorText.missing(p, what: "file or folder"))")
             }
         }
         return out

@@ -93,7 +93,7 @@ public struct Image: @unchecked Sendable {
 
     static func readFailureReason(_ path: String) -> String {
         var isDir: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) { return "no such file" }
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) { return FileErrorText.missing(path) }
         if isDir.boolValue { return "is a folder, not an image" }
         if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
         return "cannot be read"

@@ -57,10 +57,17 @@ public final class VGG19Features: Module, FeatureNetwork {
         }
         features = Sequential(layers)
         super.init()
-        let file = try SafeTensors.load(path: weightsPath)
-        let wanted = Set(stateDict().map(\.0))
-        let values = file.dictionary.filter { wanted.contains($0.key) }
-        try loadStateDict(values)
+        do {
+            let file = try SafeTensors.load(path: weightsPath)
+            let wanted = Set(stateDict().map(\.0))
+            let values = file.dictionary.filter { wanted.contains($0.key) }
+            try loadStateDict(values)
+        } catch {
+            // Name the option and the file; SafeTensors' own errors already start with the path.
+            let text = "\(error)"
+            throw ModelError("--vgg19-weights " + (text.hasPrefix(weightsPath) ? text : "\(weightsPath): \(text)")
+                + (text.contains("missing") ? " (expected torchvision's VGG19 `features.N.weight`/`.bias` tensors in a .safetensors file)" : ""))
+        }
         eval()
         freeze()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// The models that ship with the program in the repository's `models/` folder: an SRAGAN for
 /// one image per sketch and an LSRAGAN for many. Commands use them when no model is named.
@@ -45,7 +46,7 @@ public enum BundledModels {
     /// Every model file (`*.safetensors`) in a folder, sorted by name.
     public static func files(in dir: String) throws -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
-            throw ModelError("\(dir): no such models folder")
+            throw ModelError("\(dir): \(FileErrorText.missing(dir, what: "models folder"))")
         }
         return names.filter { $0.hasSuffix(".safetensors") }.sorted().map { (dir as NSString).appendingPathComponent($0) }
     }

@@ -130,7 +130,7 @@ public enum GeneratorFile {
     /// or a run folder (its latest checkpoint).
     public static func load(_ path: String) throws -> (generator: any SketchToImageGenerator, config: TrainingConfig) {
         let stored = try read(path)
-        let generator = try make(stored.config)
+        let generator = try building(stored.path) { try make(stored.config) }
         try fill(generator, stored.generator, source: stored.path)
         return (generator, stored.config)
     }
@@ -142,10 +142,10 @@ public enum GeneratorFile {
         guard stored.config.model.isMultimodal else {
             throw ModelError("\(path): a \(stored.config.model.rawValue) model maps each sketch to one image; sampling needs lsragan, bicyclegan or msgan")
         }
-        let generator = try makeLatent(stored.config)
+        let generator = try building(stored.path) { try makeLatent(stored.config) }
         try fill(generator, stored.generator, source: stored.path)
         var encoder: LatentEncoder?
-        if let weights = stored.encoder, let e = try makeEncoder(stored.config) {
+        if let weights = stored.encoder, let e = try building(stored.path, { try makeEncoder(stored.config) }) {
             try fill(e, weights, source: stored.path)
             encoder = e
         }
@@ -156,7 +156,7 @@ public enum GeneratorFile {
     static func read(_ path: String) throws -> (path: String, config: TrainingConfig, generator: [String: Tensor], encoder: [String: Tensor]?) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw ModelError("\(path): no such model file or run folder")
+            throw ModelError("\(path): \(FileErrorText.missing(path, what: "model file or run folder"))")
         }
         var file = path
         if isDir.boolValue {
@@ -195,6 +195,16 @@ public enum GeneratorFile {
             }
         }
         return (file, config, generator, encoder.isEmpty ? nil : encoder)
+    }
+
+    /// Builds a network from a stored configuration; a configuration the builders refuse (an
+    /// absurd width, an unknown option) is reported with the file it came from.
+    static func building<T>(_ source: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as ModelError where !e.message.hasPrefix(source) {
+            throw ModelError("\(source): its stored model configuration cannot be built (\(e.message)); export the model again with `sketch2real export`")
+        }
     }
 
     /// Copies weights (float16 ones widened) into a network, then evaluation mode, frozen.

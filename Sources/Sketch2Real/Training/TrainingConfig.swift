@@ -246,7 +246,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         }
         guard epochs >= 0, epochsDecay >= 0, epochs + epochsDecay > 0 else { throw ModelError("train for at least one epoch") }
         guard maxSteps >= 0 else { throw ModelError("--max-steps must be 0 (the whole schedule) or a positive number of steps, got \(maxSteps)") }
-        guard batchSize >= 1 else { throw ModelError("batch size must be at least 1") }
+        guard batchSize >= 1 else { throw ModelError("--batch-size must be at least 1, got \(batchSize)") }
         guard [lambdaL1, lambdaPerceptual, lambdaFeatureMatching].allSatisfy({ $0 >= 0 && $0.isFinite }) else {
             throw ModelError("loss weights must be finite and not negative")
         }
