@@ -36,6 +36,7 @@ public final class Conv2d: Module, UnaryLayer, SpectrallyNormalizable {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let y = x.conv2d(weight: effectiveWeight(), bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
         FLOPCounter.record(macs: Double(y.count * (inChannels / groups) * kernelSize.h * kernelSize.w), input: x, weight: weight)
+        ActivationCounter.record(y)
         return y
     }
 }
@@ -73,6 +74,7 @@ public final class ConvTranspose2d: Module, UnaryLayer {
         let y = x.convTranspose2d(weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding,
                                   groups: groups, dilation: dilation)
         FLOPCounter.record(macs: Double(x.count * (outChannels / groups) * kernelSize.h * kernelSize.w), input: x, weight: weight)
+        ActivationCounter.record(y)
         return y
     }
 }
@@ -103,6 +105,7 @@ public final class Linear: Module, UnaryLayer, SpectrallyNormalizable {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let y = x.linear(weight: effectiveWeight(), bias: bias)
         FLOPCounter.record(macs: Double(y.count * inFeatures), input: x, weight: weight)
+        ActivationCounter.record(y)
         return y
     }
 }

@@ -6,19 +6,13 @@ import Torch
 /// 2·MACs for the weight gradient (if the weight requires one). Element-wise operations,
 /// normalisation and pooling are not counted.
 public enum FLOPCounter {
-    nonisolated(unsafe) private static var active = false
-    nonisolated(unsafe) private static var total = 0.0
+    static let tally = LayerTally()
 
     /// Runs `body` with counting on; returns its result and the operations counted.
     /// Not thread-safe: count on one thread while nothing else runs layers.
     public static func count<T>(_ body: () throws -> T) rethrows -> (result: T, flops: Double) {
-        let (wasActive, before) = (active, total)
-        active = true
-        defer { active = wasActive }
-        let result = try body()
-        let counted = total - before
-        if !wasActive { total = 0 }
-        return (result, counted)
+        let (result, total) = try tally.count(body)
+        return (result, total)
     }
 
     /// Forward + backward operations of one call with `macs` multiply-adds.
@@ -33,10 +27,10 @@ public enum FLOPCounter {
 
     @inline(__always)
     static func record(macs: @autoclosure () -> Double, input: Tensor, weight: Tensor) {
-        guard active else { return }
+        guard tally.isActive else { return }
         let recorded = isGradEnabled
-        total += operations(macs: macs(), recorded: recorded,
-                            inputNeedsGradient: recorded && input.requiresGrad,
-                            weightNeedsGradient: recorded && weight.requiresGrad)
+        tally.add(operations(macs: macs(), recorded: recorded,
+                             inputNeedsGradient: recorded && input.requiresGrad,
+                             weightNeedsGradient: recorded && weight.requiresGrad))
     }
 }

@@ -23,6 +23,9 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Evaluate at most this many pairs of the split (default: all).")
     var maxPairs: Int?
 
+    @Option(help: "Unreadable pairs: fail (stop with the first one's error) or skip (name each, evaluate the rest).")
+    var onBadFile: BadFilePolicy = .fail
+
     @Option(help: "Image side (default: the first model's training crop size).")
     var size: Int?
 
@@ -83,6 +86,7 @@ struct EvaluationOptions: ParsableArguments {
         s.samplesPerInput = samples
         s.diversityInputs = diversityInputs
         s.maxPairs = maxPairs
+        s.onBadFile = onBadFile
         s.size = size
         s.batchSize = batchSize
         s.seed = seed

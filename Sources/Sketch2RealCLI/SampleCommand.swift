@@ -77,6 +77,7 @@ struct SampleCommand: ParsableCommand {
         options.aligned = aligned
         options.interpolate = interpolate
         options.sheet = sheet
+        options.ignoreMemoryLimit = runtime.ignoreMemoryLimit
         let gallery: SampleGallery
         do {
             gallery = try SampleGallery(model: loaded, modelName: modelPath, options: options, folder: out)

@@ -43,6 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a request may wait for and run inference before it gets 504.")
     var timeout = 30.0
 
+    @Option(help: "Seconds a 503 \"busy\" answer is held back, so clients that retry at once cannot keep the cores busy with refusals (0 to answer at once).")
+    var busyAnswerDelay = 0.25
+
     @Option(name: .customLong("allow-host"), help: ArgumentHelp(
         "A host name the server answers to, besides loopback names and IP addresses (repeatable; * for any).",
         discussion: "Other Host headers get 403, which keeps web pages from reaching the studio through DNS rebinding."))
@@ -71,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.inferenceTimeout = timeout
         c.allowedHosts = allowedHosts
         c.allowedOrigins = allowedOrigins
+        c.busyAnswerDelay = busyAnswerDelay
         return c
     }
 
@@ -88,7 +92,12 @@ struct ServeCommand: AsyncParsableCommand {
             say("warning: no usable models in \(folder); make one with `sketch2real export RUN --out \(folder)/NAME.safetensors`")
         }
         for info in server.models.infos {
-            say("model \(info.name): \(info.kind)\(info.multimodal ? ", multimodal (nz \(info.latentSize))" : ""), trained at \(info.trainingSize) px")
+            var line = "model \(info.name): \(info.kind)\(info.multimodal ? ", multimodal (nz \(info.latentSize))" : ""), trained at \(info.trainingSize) px"
+            if let rate = info.secondsPerMegapixel {
+                let side = Int((timeout / rate * 1e6).squareRoot())
+                line += String(format: "; %.2f s per megapixel here, so one image up to about %d×%d fits in the %.0f s limit", rate, side, side, timeout)
+            }
+            say(line)
         }
         let running = try await server.start(gracefulShutdownSignals: [.sigterm, .sigint])
         say("Sketch2Real Studio at \(running.url)/  (API: \(running.url)/openapi.yaml; Ctrl-C stops)")

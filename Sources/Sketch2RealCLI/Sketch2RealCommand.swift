@@ -69,6 +69,9 @@ struct RuntimeOptions: ParsableArguments {
     @Option(name: .long, help: "Intra-op threads for libtorch (default: libtorch's choice, one per core).")
     var threads: Int?
 
+    @Flag(help: "Run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable).")
+    var ignoreMemoryLimit = false
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
         // More threads than processors only adds contention; thousands of them stall libtorch's pool.

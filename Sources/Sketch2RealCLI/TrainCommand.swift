@@ -294,6 +294,12 @@ struct TrainCommand: ParsableCommand {
         StopSignal.install()
         let folder = runs + "/" + name
         let limit = resume && maxSteps > 0 ? maxSteps : nil
+        if !resume {
+            let config = try makeConfig()
+            try MemoryBudget.check(needs: try MemoryBudget.trainingBytes(config),
+                                   for: "training \(config.model.rawValue) on \(config.data.preprocess.cropSize)² crops in batches of \(config.batchSize)",
+                                   ignore: runtime.ignoreMemoryLimit)
+        }
         let outcome: TrainingOutcome, loader: DataLoader
         // On resume the saved configuration decides the model, whatever --model says.
         if try resumedModel(folder)?.isMultimodal ?? model.isMultimodal {

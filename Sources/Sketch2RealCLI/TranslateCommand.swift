@@ -46,6 +46,7 @@ struct TranslateCommand: ParsableCommand {
         let files = try DatasetLayout.inputs(inputs)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let translator = Translator(generator: generator)
+        let cost = MemoryBudget.inferenceCost(generator)
         var failures: [String] = []
         var written = 0
         var used = Set<String>()
@@ -60,6 +61,8 @@ struct TranslateCommand: ParsableCommand {
             if stem != base { say("note: another input is also named \(base); \(file) is written as \(stem).\(format)") }
             do {
                 let sketch = try Image.load(path: file)
+                try MemoryBudget.check(needs: cost.bytes(width: sketch.width, height: sketch.height),
+                                       for: "\(file): translating \(sketch.width)×\(sketch.height) pixels", ignore: runtime.ignoreMemoryLimit)
                 let result = try translator.translate(sketch)
                 let target = out + "/" + stem + "." + format
                 try result.save(path: target)

@@ -18,6 +18,9 @@ public struct StudioModelInfo: Codable, Equatable, Sendable {
     public let inputChannels: Int
     /// The crop size it was trained at: sketches drawn at this size look like its training data.
     public let trainingSize: Int
+    /// Seconds one image takes per megapixel of sketch on this server, timed at start-up (nil if
+    /// not timed); requests that would exceed the time limit are refused before they queue.
+    public var secondsPerMegapixel: Double?
 }
 
 /// One worker's own copy of a model: generators are not shared between threads.
@@ -47,6 +50,19 @@ final class LoadedModel {
     }
 }
 
+extension LoadedModel {
+    /// Seconds per megapixel of one translation, from a 256² sketch after a small warm-up.
+    func secondsPerMegapixel() throws -> Double {
+        _ = try translator.translate(Image.filled(width: 64, height: 64, channels: 1, value: 1))
+        let side = 256
+        let start = ContinuousClock.now
+        _ = try translator.translate(Image.filled(width: side, height: side, channels: 1, value: 1))
+        let d = ContinuousClock.now - start
+        let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        return seconds / (Double(side * side) / 1e6)
+    }
+}
+
 /// The models of one worker, by name.
 final class WorkerModels {
     let byName: [String: LoadedModel]
@@ -63,8 +79,9 @@ public struct StudioModelSet: Sendable {
     let perWorker: [UncheckedBox<WorkerModels>]
 
     /// Loads every `*.safetensors` in `folder` `workers` times. A file that fails is left out
-    /// and reported in `failures`; a missing folder throws.
-    public static func load(folder: String, workers: Int) throws -> StudioModelSet {
+    /// and reported in `failures`; a missing folder throws. With `timed`, each model translates
+    /// a 256² sketch once to learn its speed on this machine.
+    public static func load(folder: String, workers: Int, timed: Bool = true) throws -> StudioModelSet {
         let files = try BundledModels.files(in: folder)
         var copies: [[LoadedModel]] = Array(repeating: [], count: workers)
         var failures: [String] = []
@@ -76,7 +93,11 @@ public struct StudioModelSet: Sendable {
                 for w in 0 ..< workers { copies[w].removeAll { $0.info.file == (file as NSString).lastPathComponent } }
             }
         }
-        return StudioModelSet(infos: copies.first?.map(\.info) ?? [], failures: failures,
+        var infos = copies.first?.map(\.info) ?? []
+        if timed, let first = copies.first {
+            for (i, model) in first.enumerated() { infos[i].secondsPerMegapixel = try? model.secondsPerMegapixel() }
+        }
+        return StudioModelSet(infos: infos, failures: failures,
                               perWorker: copies.map { UncheckedBox(WorkerModels($0)) })
     }
 

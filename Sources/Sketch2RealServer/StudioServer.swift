@@ -147,6 +147,7 @@ public final class StudioServer: Sendable {
         let upload = try await readUpload(request)
         let name = try modelName(upload.parameters, multimodal: false)
         let format = try responseFormat(request, upload.parameters)
+        try refuseIfTooSlow(model: name, header: upload.header, images: 1)
         let image = try await infer(route: "/api/translate") { models, cancellation in
             try StudioInference.translate(upload.image, model: name, models: models.value, cancellation: cancellation)
         }
@@ -184,6 +185,7 @@ public final class StudioServer: Sendable {
             source = .random(count: try p.integer("n", in: 1 ... configuration.maxSamples, default: 4))
         }
         let codes = LatentCodes.codes(source, size: info.latentSize, seed: UInt64(seed))
+        try refuseIfTooSlow(model: name, header: upload.header, images: codes.count)
         let result = try await infer(route: "/api/sample") { models, cancellation in
             try StudioInference.sample(upload.image, model: name, codes: codes, sheet: format == .png, models: models.value,
                                        cancellation: cancellation)
@@ -300,6 +302,18 @@ public final class StudioServer: Sendable {
             throw StudioError.unprocessable("The image is \(header.width)×\(header.height) pixels; the limit is \(side) pixels on each side. Scale it down and send it again.")
         }
         return Upload(image: bytes, header: header, parameters: parameters)
+    }
+
+    /// 422 before queueing when the model's measured speed says the request cannot finish within
+    /// the time limit: the side limit and the sample limit, bounded by what this machine does.
+    func refuseIfTooSlow(model name: String, header: ImageHeader, images: Int) throws {
+        guard let rate = models.info(named: name)?.secondsPerMegapixel else { return }
+        let megapixels = Double(header.width * header.height) / 1e6
+        let seconds = rate * megapixels * Double(images)
+        guard seconds > configuration.inferenceTimeout else { return }
+        let largest = Int((configuration.inferenceTimeout / (rate * Double(images)) * 1e6).squareRoot())
+        throw StudioError.unprocessable(
+            "\(images) image(s) of \(header.width)×\(header.height) with '\(name)' would take about \(Self.format(seconds)) s on this server, above its limit of \(Self.format(configuration.inferenceTimeout)) s; send a sketch of at most about \(largest)×\(largest) pixels" + (images > 1 ? " or ask for fewer samples." : "."))
     }
 
     func modelName(_ p: RequestParameters, multimodal: Bool) throws -> String {

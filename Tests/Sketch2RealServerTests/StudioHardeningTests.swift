@@ -121,8 +121,14 @@ final class StudioHardeningTests: StudioTestCase {
         waitUntil(server.queue.inProgress == 1)
         let hungUp = Date()
         close(fd)
-        waitUntil(server.queue.inProgress == 0, within: 3)
-        XCTAssertLessThan(Date().timeIntervalSince(hungUp), 2, "the worker stopped long before its 4 s of work")
+        assertWorkerFree(server, within: 2, of: hungUp, "the worker stopped long before its 4 s of work")
+    }
+
+    /// The worker is idle again within `seconds` of `start`.
+    func assertWorkerFree(_ server: StudioServer, within seconds: Double, of start: Date, _ message: String,
+                          file: StaticString = #filePath, line: UInt = #line) {
+        waitUntil(server.queue.inProgress == 0, within: seconds + 1, file: file, line: line)
+        XCTAssertLessThan(Date().timeIntervalSince(start), seconds, message, file: file, line: line)
     }
 
     func testATimedOutJobFreesItsWorker() throws {
@@ -131,9 +137,7 @@ final class StudioHardeningTests: StudioTestCase {
             $0.workerDelayForTesting = 4
         }
         assertError(try post("/api/translate", try sketchBytes()), 504, contains: "longer than the server's limit of 0.3 s")
-        let answered = Date()
-        waitUntil(server.queue.inProgress == 0, within: 3)
-        XCTAssertLessThan(Date().timeIntervalSince(answered), 1, "the job stopped when its deadline passed")
+        assertWorkerFree(server, within: 1, of: Date(), "the job stopped when its deadline passed")
     }
 
     /// A full queue answers 503 before reading the body, held back a moment so that clients
@@ -145,9 +149,7 @@ final class StudioHardeningTests: StudioTestCase {
             $0.workerDelayForTesting = 2
             $0.busyAnswerDelay = 0.3
         }
-        let png = try sketchBytes()
-        let running = postInBackground("/api/translate", png)
-        waitUntil(server.queue.inProgress == 1)
+        let running = try occupyTheWorker(server)
         // Promise a large body and send none of it: the answer still comes.
         let fd = try TestHTTP.connect(port: port, timeout: 10)
         defer { close(fd) }
@@ -172,5 +174,22 @@ final class StudioHardeningTests: StudioTestCase {
             out += chunk[0 ..< n]
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension StudioHardeningTests {
+    /// Each model's speed is timed at start-up; a request that could not finish within the time
+    /// limit is refused at once, with the largest sketch that would.
+    func testRequestsThatCannotFinishInTimeAreRefusedBeforeTheyQueue() throws {
+        let server = try start { $0.inferenceTimeout = 1e-5 }
+        let rate = try XCTUnwrap(server.models.info(named: "tiny-sragan")?.secondsPerMegapixel)
+        XCTAssertGreaterThan(rate, 0)
+        let models = try get("/api/models").json["models"] as? [[String: Any]]
+        XCTAssertNotNil(models?.first?["secondsPerMegapixel"] as? Double)
+        let large = try sketchBytes(width: 1024, height: 1024)
+        let r = try post("/api/translate?model=tiny-sragan", large)
+        assertError(r, 422, contains: "1 image(s) of 1024×1024 with 'tiny-sragan' would take about")
+        XCTAssertTrue(r.errorMessage.contains("send a sketch of at most about"), r.errorMessage)
+        XCTAssertEqual(server.queue.inProgress + server.queue.depth, 0)
     }
 }

@@ -108,6 +108,13 @@ class StudioTestCase: XCTestCase {
         return request
     }
 
+    /// A translation posted in the background, once the server's worker has started it.
+    func occupyTheWorker(_ server: StudioServer) throws -> BackgroundRequest {
+        let running = postInBackground("/api/translate", try sketchBytes())
+        waitUntil(server.queue.inProgress == 1)
+        return running
+    }
+
     func waitUntil(_ condition: @autoclosure () -> Bool, within seconds: Double = 5, file: StaticString = #filePath, line: UInt = #line) {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() && Date() < deadline { usleep(5_000) }

@@ -45,20 +45,42 @@ func writeAlignedDataset(root: String, counts: [String: Int], size: Int = 32) th
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 
-/// Runs the built `sketch2real` program; returns its exit status and what it printed.
-func runProgram(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+/// One run of the built program.
+struct ProgramRun {
+    let arguments: [String]
+    let status: Int32
+    /// Ended by a signal (a crash), not by a timeout's kill.
+    let signalled: Bool
+    let timedOut: Bool
+    let output: String
+    let error: String
+    var text: String { output + error }
+}
+
+/// Runs the built `sketch2real` program, killed after `timeout` seconds; returns how it ended
+/// and what it printed.
+func runProgramBounded(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 600) throws -> ProgramRun {
     let binary = repositoryRoot.appendingPathComponent(".build/debug/sketch2real")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         XCTFail("\(binary.path) is missing: build with `swift build` first")
-        return (-1, "", "")
+        return ProgramRun(arguments: arguments, status: -1, signalled: false, timedOut: false, output: "", error: "")
     }
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    let timedOut = TestFlag()
+    let watchdog = DispatchWorkItem {
+        if process.isRunning {
+            timedOut.set()
+            process.terminate()
+        }
+    }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
     // Read both pipes concurrently so a chatty program cannot fill one and block.
     nonisolated(unsafe) var errorData = Data()
     let group = DispatchGroup()
@@ -66,7 +88,23 @@ func runProgram(_ arguments: [String]) throws -> (status: Int32, output: String,
     let o = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    watchdog.cancel()
+    return ProgramRun(arguments: arguments, status: process.terminationStatus,
+                      signalled: process.terminationReason == .uncaughtSignal && !timedOut.isSet, timedOut: timedOut.isSet,
+                      output: String(decoding: o, as: UTF8.self), error: String(decoding: errorData, as: UTF8.self))
+}
+
+/// Runs the built `sketch2real` program; returns its exit status and what it printed.
+func runProgram(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+    let run = try runProgramBounded(arguments, environment: environment)
+    return (run.status, run.output, run.error)
+}
+
+final class TestFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }
 
 // MARK: Learning tests

@@ -8,6 +8,15 @@ public enum Direction: String, Sendable, Codable, CaseIterable {
 
 /// The files of one split of a dataset, in one of the layouts users bring.
 public enum DatasetFiles: Sendable, Equatable {
+    /// The same layout with only the entries at `indices`, in that order.
+    public func keeping(_ indices: [Int]) -> DatasetFiles {
+        switch self {
+        case .aligned(let f): .aligned(indices.map { f[$0] })
+        case .single(let f): .single(indices.map { f[$0] })
+        case .paired(let p): .paired(indices.map { p[$0] })
+        }
+    }
+
     /// pix2pix style: each file holds A | B side by side.
     case aligned([String])
     /// Two folders with files matched by stem.

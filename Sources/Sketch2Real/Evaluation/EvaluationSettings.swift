@@ -6,6 +6,11 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
     public var split = "test"
     /// At most this many pairs of the split (nil: all).
     public var maxPairs: Int?
+    /// Unreadable pairs: stop with the first one's error, or leave them out (each named) and
+    /// evaluate the rest.
+    public var onBadFile: BadFilePolicy = .fail
+    /// Pairs left out as unreadable under `onBadFile == .skip` (filled in by the evaluator).
+    public var skippedFiles: [String] = []
     /// Image side (nil: the first model's training crop size).
     public var size: Int?
     public var batchSize = 8

@@ -13,7 +13,7 @@ import Torch
 ///   scene share one sketch, so sketches are grouped by scene through the data set's manifest.
 public final class Evaluator {
     public let dataRoot: String
-    public let settings: EvaluationSettings
+    public private(set) var settings: EvaluationSettings
     public let lpips: LPIPSStyleDistance
     public let inception: InceptionV3?
     let progress: (String) -> Void
@@ -70,13 +70,14 @@ public final class Evaluator {
         }
         let options = DatasetOptions(direction: directions.first ?? .AtoB, inputChannels: 3, outputChannels: 3,
                                      preprocess: .evaluation(size: size, multiple: multiple))
-        let dataset: PairedDataset
+        var dataset: PairedDataset
         do {
             dataset = try PairedDataset(root: dataRoot, split: settings.split, options: options)
         } catch let error as DatasetError {
             throw EvaluationError("\(dataRoot): \(error.message)")
         }
         if case .single = dataset.files { throw EvaluationError("\(dataRoot): the '\(settings.split)' split has no targets; evaluation needs sketch | photo pairs") }
+        if settings.onBadFile == .skip { dataset = try readablePairs(of: dataset) }
         let pairs = Swift.min(dataset.count, settings.maxPairs ?? .max)
         guard pairs >= 2 else { throw EvaluationError("the '\(settings.split)' split has \(pairs) pair(s); FD and KID need at least 2") }
         var groups: [[Int]] = []
@@ -94,6 +95,24 @@ public final class Evaluator {
         }
         if palettes == nil { groups = (0 ..< pairs).map { [$0] } }
         return Split(dataset: dataset, pairs: pairs, size: size, groups: groups, palettes: palettes)
+    }
+
+    /// The dataset without the pairs that cannot be read, each named once (`--on-bad-file skip`).
+    func readablePairs(of dataset: PairedDataset) throws -> PairedDataset {
+        var keep: [Int] = []
+        for i in 0 ..< dataset.count {
+            do {
+                _ = try dataset.sample(i, draw: .init(x: 0.5, y: 0.5, flip: false))
+                keep.append(i)
+            } catch {
+                let text = error is ImageError ? "\(error)" : "\(dataset.describe(i)): \(error)"
+                progress("skipped \(text)")
+                settings.skippedFiles.append(text)
+            }
+        }
+        guard keep.count < dataset.count else { return dataset }
+        guard !keep.isEmpty else { throw EvaluationError("no pair of the '\(settings.split)' split could be read; fix or replace the files") }
+        return try PairedDataset(files: dataset.files.keeping(keep), options: dataset.options)
     }
 
     func pair(_ split: Split, _ i: Int) throws -> (input: Tensor, target: Tensor, caption: String) {
@@ -162,7 +181,7 @@ public final class Evaluator {
         if settings.ndbSplit != settings.split,
            let other = try? PairedDataset(root: dataRoot, split: settings.ndbSplit, options: evaluated.dataset.options) {
             if case .single = other.files {} else {
-                dataset = other
+                dataset = settings.onBadFile == .skip ? try readablePairs(of: other) : other
                 splitName = settings.ndbSplit
             }
         }
@@ -219,6 +238,9 @@ public final class Evaluator {
             "One output per pair for fidelity and realism: the deterministic translation of one-to-one models; for multimodal models a sample with a seeded random code (sample 0 of each pair).",
             "Images are compared as 8-bit pictures in [0, 1] (outputs clamped and rounded as when saved).",
         ]
+        if !settings.skippedFiles.isEmpty {
+            notes.append("\(settings.skippedFiles.count) unreadable pair(s) of the split were left out (--on-bad-file skip): \(settings.skippedFiles.prefix(5).joined(separator: "; "))\(settings.skippedFiles.count > 5 ? "; …" : "").")
+        }
         if split.pairs < 50 {
             notes.append("Only \(split.pairs) pairs: FD and KID from so few images are dominated by sampling noise; compare them between models on the same pairs only.")
         }

@@ -5,6 +5,8 @@ import Torch
 public struct SampleOptions: Sendable {
     /// Random codes per sketch.
     public var count = 8
+    /// Sample even when the memory estimate of a sketch exceeds the memory available.
+    public var ignoreMemoryLimit = false
     public var seed: UInt64 = 0
     /// The same codes for every sketch (else each sketch draws its own).
     public var sync = false
@@ -82,6 +84,7 @@ public final class SampleGallery {
             try photo.save(path: folder + "/style.png")
         }
         let shared = options.sync ? sampler.randomCodes(options.count) : nil
+        let cost = MemoryBudget.inferenceCost(sampler.model.generator)
         var rows: [Row] = [], sheet: [[Image]] = [], codesRecord: [String: [[Float]]] = [:]
         var used = Set<String>()
         for (index, path) in inputs.enumerated() {
@@ -93,6 +96,9 @@ public final class SampleGallery {
             var row = Row(name: (path as NSString).lastPathComponent)
             do {
                 let (sketch, target) = try read(path)
+                try MemoryBudget.check(needs: cost.bytes(width: sketch.width, height: sketch.height, images: Swift.min(options.count, sampler.batchSize)),
+                                       for: "\(path): sampling \(sketch.width)×\(sketch.height) pixels in batches of \(Swift.min(options.count, sampler.batchSize))",
+                                       ignore: options.ignoreMemoryLimit)
                 let samples = try sampler.tensors(for: sketch, codes: codes)
                 var sheetRow = [sketch]
                 try sketch.save(path: "\(folder)/\(stem)_input.png")

@@ -102,10 +102,18 @@ final class TrainingLoop {
         let start = Date()
         let startStep = step
         progress.message("training \(config.model.rawValue) in \(run.path): \(loader.dataset.count) pairs, \(stepsPerEpoch) steps per epoch, \(totalEpochs) epochs" + (config.maxSteps > 0 ? ", at most \(config.maxSteps) steps" : "") + (step > 0 ? "; resuming at step \(step), epoch \(epoch + 1)" : ""))
+        // Under --on-bad-file skip, each unreadable file is named once, when first skipped.
+        var namedSkips = Set<String>()
+        func nameNewSkips() {
+            let skipped = loader.skipped
+            guard skipped.count > namedSkips.count else { return }
+            for e in skipped where namedSkips.insert(e.path).inserted { progress.message("skipped \(e)") }
+        }
         while epoch < totalEpochs {
             let batches = loader.batches(epoch: epoch, from: position)
             let stepAtEpochStart = step, resumedMidEpoch = position > 0
             while let batch = try batches.next() {
+                nameNewSkips()
                 guard let target = batch.target else { throw DatasetError("the training split has no targets") }
                 let losses = algorithm.trainStep(input: batch.input, target: target)
                 if losses.contains(where: { !$0.value.isFinite }) {
@@ -145,6 +153,7 @@ final class TrainingLoop {
                     return .interrupted
                 }
             }
+            nameNewSkips()
             // Under --on-bad-file skip, an epoch of unreadable files would otherwise "train" for
             // every remaining epoch and write untrained checkpoints.
             if step == stepAtEpochStart, !resumedMidEpoch {
