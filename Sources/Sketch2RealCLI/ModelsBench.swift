@@ -113,14 +113,16 @@ struct ModelsBench: ParsableCommand {
         settings.rounds = rounds
         settings.inferenceRuns = inferenceRuns
         settings.peerEnvironment = ["PYTHONPATH": ".cache/python"]
-        if let peerThreads { settings.peerArguments = ["--threads", String(peerThreads)] }
+        // The peer runs on as many threads as we do unless told otherwise: PyTorch's own default
+        // can differ (cpuinfo's core count), which would compare thread counts, not code.
+        settings.peerArguments = ["--threads", String(peerThreads ?? threads)]
         let rows = ModelBenchmarkRunner.run(settings) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
         let formatter = ISO8601DateFormatter()
         let report = ModelBenchmarkReport(
             command: (["sketch2real"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
             date: formatter.string(from: Date()), machine: system.lines(matmulGFLOPS: nil), matmulGFLOPS: peak,
-            swiftThreads: threads, peerThreads: peerThreads.map(String.init) ?? "default (\(Self.pythonDefaultThreads(python)))",
+            swiftThreads: threads, peerThreads: String(peerThreads ?? threads),
             steps: steps, rounds: rounds, inferenceRuns: inferenceRuns, rows: rows, loaderPairsPerSecond: loader)
         print(report.text)
         if let json { try report.json().write(to: URL(fileURLWithPath: json)) }
@@ -142,18 +144,6 @@ struct ModelsBench: ParsableCommand {
 
     static var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    }
-
-    static func pythonDefaultThreads(_ python: String) -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", "import torch; print(torch.get_num_threads())"]
-        let out = Pipe()
-        p.standardOutput = out
-        guard (try? p.run()) != nil else { return "?" }
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

@@ -16,6 +16,7 @@ struct Sketch2RealCommand: AsyncParsableCommand {
     /// `--out` that is a file, a folder without write permission, a full disk) are reported as
     /// the path and the reason, not as a raw error dump.
     static func main() async {
+        Torch.usePhysicalCores()
         do {
             var command = try parseAsRoot(CommandLineArguments.joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -66,7 +67,7 @@ struct FileSystemError: Error, CustomStringConvertible {
 
 /// Options every command that computes accepts.
 struct RuntimeOptions: ParsableArguments {
-    @Option(name: .long, help: "Intra-op threads for libtorch (default: libtorch's choice, one per core).")
+    @Option(name: .long, help: "Intra-op threads for libtorch (default: one per physical core, or $SKETCH2REAL_THREADS).")
     var threads: Int?
 
     @Flag(help: "Run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable).")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Torch
 
 /// Runs the built `sketch2real` program as a user would.
 final class CommandLineTests: XCTestCase {
@@ -19,6 +20,9 @@ final class CommandLineTests: XCTestCase {
             XCTAssertNotNil(r.output.range(of: #"(?m)^BLAS\s+OpenBLAS"#, options: .regularExpression), r.output)
         }
         XCTAssertFalse(r.output.contains("matmul"), "--no-benchmark must skip the measurement")
+        // One thread per physical core unless SKETCH2REAL_THREADS chose (the test matrix sets it).
+        let expected = ProcessInfo.processInfo.environment["SKETCH2REAL_THREADS"].flatMap(Int.init) ?? Torch.physicalCores() ?? Torch.threads
+        XCTAssertTrue(r.output.contains("threads      \(expected) intra-op"), r.output)
     }
 
     func testInfoMeasuresMatmul() throws {

@@ -152,6 +152,16 @@ final class RuntimeTests: XCTestCase {
         XCTAssertEqual(Torch.threads, 1)
     }
 
+    func testPhysicalCoresAreCountedFromTheAffinityListAndTheTopology() {
+        XCTAssertEqual(Torch.cpuList("0-3,8,10-11"), [0, 1, 2, 3, 8, 10, 11])
+        XCTAssertEqual(Torch.cpuList(" 5\n"), [5])
+        XCTAssertNil(Torch.cpuList("3-1"))
+        XCTAssertNil(Torch.cpuList("a"))
+        guard let cores = Torch.physicalCores() else { return XCTAssertFalse(FileManager.default.fileExists(atPath: "/sys/devices/system/cpu/cpu0/topology/core_id")) }
+        XCTAssertGreaterThanOrEqual(cores, 1)
+        XCTAssertLessThanOrEqual(cores, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
     func testResultsDoNotDependOnThreadCount() {
         let original = Torch.threads
         defer { Torch.threads = original }

@@ -120,7 +120,7 @@ public struct SystemReport: Sendable {
         var out = [
             "sketch2real \(productVersion)",
             "libtorch     \(libtorchVersion)",
-            "threads      \(threads) intra-op, \(interopThreads) inter-op (libtorch default: one per physical core; --threads N)",
+            "threads      \(threads) intra-op, \(interopThreads) inter-op (default: one per physical core\(Torch.physicalCores().map { ", \($0) here" } ?? ""); --threads N)",
             "cpu          \(cpuModel)",
             "cpu features \(cpuFeatures.isEmpty ? "none detected" : cpuFeatures.joined(separator: " ")); libtorch kernels: \(libtorchCPUCapability)",
             "devices      \(devices.joined(separator: ", "))",
