@@ -32,8 +32,8 @@ public enum Torch {
     }
 
     /// Physical cores this process may run on: the distinct (package, core) pairs, read from
-    /// /sys, of the CPUs in its affinity list (`Cpus_allowed_list` of /proc/self/status); nil
-    /// where those files are missing.
+    /// /sys, of the CPUs in its affinity list (`Cpus_allowed_list` of /proc/self/status), capped
+    /// by a cgroup CPU quota; nil where those files are missing.
     public static func physicalCores() -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }),
@@ -44,6 +44,13 @@ public enum Torch {
             guard let package = try? String(contentsOfFile: base + "physical_package_id", encoding: .utf8),
                   let core = try? String(contentsOfFile: base + "core_id", encoding: .utf8) else { return nil }
             cores.insert(package.trimmingCharacters(in: .whitespacesAndNewlines) + "/" + core.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        // A cgroup CPU quota ("200000 100000": two CPUs' worth) caps what those cores can give.
+        if let quota = try? String(contentsOfFile: "/sys/fs/cgroup/cpu.max", encoding: .utf8) {
+            let fields = quota.split(separator: " ").map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if fields.count == 2, let q = fields[0], let period = fields[1], q > 0, period > 0 {
+                return Swift.max(1, Swift.min(cores.count, Int((q / period).rounded(.up))))
+            }
         }
         return cores.count
     }
