@@ -57,8 +57,8 @@ public final class BatchNorm2d: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        // libtorch refuses to add a floating-point scalar (all the shim passes) to an int64
-        // tensor in place; counting in float64 is exact up to 2^53 batches.
+        // The batch count is an int64 scalar, as in PyTorch's state dict; adding 1 in place
+        // keeps its type.
         if isTraining, let n = numBatchesTracked { n.addInPlace(1) }
         let useBatchStats = isTraining || runningMean == nil
         return x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,

@@ -220,7 +220,7 @@ struct TrainCommand: ParsableCommand {
         c.data.inputChannels = inputChannels
         c.data.outputChannels = outputChannels
         c.data.preprocess = PreprocessOptions(mode: preprocess, loadSize: loadSize ?? PreprocessOptions.loadSize(forCrop: size), cropSize: size,
-                                              flip: !noFlip, multiple: model == .sragan ? 4 : 1)
+                                              flip: !noFlip, multiple: c.generatorStride)
         c.epochs = epochs
         c.epochsDecay = epochsDecay
         c.maxSteps = maxSteps

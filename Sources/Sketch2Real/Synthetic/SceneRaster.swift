@@ -141,14 +141,6 @@ struct SceneRaster {
         return (max(best, py - cloud.base), index)
     }
 
-    @inline(__always)
-    func ridgeDistance(_ r: Int, _ x: Int, _ py: Float) -> Float {
-        (ridges[r].y[x] - py) * ridges[r].inverseNorm[x]
-    }
-
-    @inline(__always)
-    func lakeDistance(_ py: Float) -> Float { horizonY - py }
-
     /// Distance to the tree's silhouette (trunk ∪ crown), whether the trunk is the nearer part,
     /// and the crown part nearest (tier or lobe index).
     @inline(__always)
