@@ -30,7 +30,7 @@ struct TranslateCommand: ParsableCommand {
     @Option(help: "Output format: png or jpg.")
     var format = "png"
 
-    @Option(help: "Sketches per batch (same-sized sketches are batched together).")
+    @Option(help: "Sketches per forward pass: consecutive sketches of the same size and channels are batched together.")
     var batchSize = 4
 
     @OptionGroup var runtime: RuntimeOptions
@@ -51,6 +51,31 @@ struct TranslateCommand: ParsableCommand {
         var written = 0
         var used = Set<String>()
         let start = Date()
+        // Consecutive sketches of one size and channel count share a forward pass, up to --batch-size.
+        var pending: [(file: String, stem: String, sketch: Image)] = []
+        func fail(_ error: Error) {
+            failures.append("\(error)")
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        }
+        func flush() {
+            defer { pending = [] }
+            guard let first = pending.first else { return }
+            do {
+                try MemoryBudget.check(needs: cost.bytes(width: first.sketch.width, height: first.sketch.height, images: pending.count),
+                                       for: pending.count == 1 ? "\(first.file): translating \(first.sketch.width)×\(first.sketch.height) pixels"
+                                           : "\(first.file) and \(pending.count - 1) more: translating \(pending.count) sketches of \(first.sketch.width)×\(first.sketch.height) pixels at once (try a smaller --batch-size)",
+                                       ignore: runtime.ignoreMemoryLimit)
+                let results = try translator.translate(batch: pending.map(\.sketch))
+                for (entry, result) in zip(pending, results) {
+                    let target = out + "/" + entry.stem + "." + format
+                    do {
+                        try result.save(path: target)
+                        written += 1
+                        print("\(entry.file) → \(target)")
+                    } catch { fail(error) }
+                }
+            } catch { fail(error) }
+        }
         for file in files {
             // Inputs from different folders may share a name: the later ones get a numbered
             // suffix instead of overwriting an earlier result.
@@ -61,18 +86,11 @@ struct TranslateCommand: ParsableCommand {
             if stem != base { say("note: another input is also named \(base); \(file) is written as \(stem).\(format)") }
             do {
                 let sketch = try Image.load(path: file)
-                try MemoryBudget.check(needs: cost.bytes(width: sketch.width, height: sketch.height),
-                                       for: "\(file): translating \(sketch.width)×\(sketch.height) pixels", ignore: runtime.ignoreMemoryLimit)
-                let result = try translator.translate(sketch)
-                let target = out + "/" + stem + "." + format
-                try result.save(path: target)
-                written += 1
-                print("\(file) → \(target)")
-            } catch {
-                failures.append("\(error)")
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            }
+                if let first = pending.first?.sketch, first.pixels.shape != sketch.pixels.shape || pending.count >= batchSize { flush() }
+                pending.append((file, stem, sketch))
+            } catch { fail(error) }
         }
+        flush()
         print(String(format: "translated %d of %d sketches in %.2f s", written, files.count, Date().timeIntervalSince(start)))
         if !failures.isEmpty {
             print("\(failures.count) failed:")

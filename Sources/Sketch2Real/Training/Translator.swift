@@ -18,6 +18,18 @@ public struct Translator {
         return Image(tensor: y)
     }
 
+    /// Several sketches of one size and channel count in one forward pass; the same images as
+    /// translating them one by one, up to float rounding (normalisation is per image or uses
+    /// running statistics in evaluation mode).
+    public func translate(batch sketches: [Image]) throws -> [Image] {
+        guard sketches.count > 1 else { return try sketches.map(translate) }
+        guard Set(sketches.map(\.pixels.shape)).count == 1 else { throw ModelError("a batch of sketches must share one size and channel count") }
+        let inputs = try sketches.map { try Self.networkInput($0, channels: generator.inputChannels, stride: generator.stride) }
+        let x = Tensor.cat(inputs.map(\.tensor), dim: 0)
+        let y = try withTorchErrors { withNoGrad { generator.translate(x) } }
+        return inputs.indices.map { i in Image(tensor: inputs[i].crop(y.narrow(dim: 0, start: i, length: 1))) }
+    }
+
     /// The smallest side the generators accept: the stride, and at least 8 pixels so that the
     /// residual blocks' 1-pixel reflection padding at a quarter of the resolution, and the
     /// 3-pixel padding at full resolution, stay smaller than the sides they pad.
