@@ -97,7 +97,7 @@ struct ModelsBench: ParsableCommand {
         let cases = modelList.flatMap { m in sizeList.flatMap { s in batchList.map { ModelBenchmarkCase(model: m, size: s, batch: $0) } } }
 
         let system = SystemReport.collect()
-        let peak = SystemReport.matmulGFLOPS()
+        let peak = SystemReport.peakGFLOPS()
         let threads = Torch.threads
         var loader: [Int: Double] = [:]
         if !noLoader {
@@ -121,7 +121,7 @@ struct ModelsBench: ParsableCommand {
         let formatter = ISO8601DateFormatter()
         let report = ModelBenchmarkReport(
             command: (["sketch2real"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
-            date: formatter.string(from: Date()), machine: system.lines(matmulGFLOPS: nil), matmulGFLOPS: peak,
+            date: formatter.string(from: Date()), machine: system.lines(matmulGFLOPS: nil), peakGFLOPS: peak.gflops, peakSource: peak.source,
             swiftThreads: threads, peerThreads: String(peerThreads ?? threads),
             steps: steps, rounds: rounds, inferenceRuns: inferenceRuns, rows: rows, loaderPairsPerSecond: loader)
         print(report.text)

@@ -51,7 +51,7 @@ final class ModelBenchmarkTests: XCTestCase {
         XCTAssertEqual(good.memoryRatio, 0.5, accuracy: 1e-12)
         XCTAssertEqual(good.swiftTrainingImages, 4, accuracy: 1e-12, "trains on batch 2")
 
-        let report = ModelBenchmarkReport(command: "sketch2real bench", date: "now", machine: ["cpu test"], matmulGFLOPS: 60,
+        let report = ModelBenchmarkReport(command: "sketch2real bench", date: "now", machine: ["cpu test"], peakGFLOPS: 60,
                                           swiftThreads: 1, peerThreads: "1", steps: 1, rounds: 1, inferenceRuns: 1,
                                           rows: [failed, good], loaderPairsPerSecond: [128: 50])
         let lines = report.text.split(separator: "\n")
@@ -81,7 +81,7 @@ extension ModelBenchmarkTests {
             (r.swiftPeakBytes, r.peerPeakBytes) = (memory, 1)
             return r
         }
-        let report = ModelBenchmarkReport(command: "", date: "", machine: [], matmulGFLOPS: 60, swiftThreads: 1, peerThreads: "1",
+        let report = ModelBenchmarkReport(command: "", date: "", machine: [], peakGFLOPS: 60, swiftThreads: 1, peerThreads: "1",
                                           steps: 1, rounds: 1, inferenceRuns: 1,
                                           rows: [row(.sragan, 128, 1.2, 1.4, 0.9), row(.pix2pix, 128, 1.1, 1.4, 0.9),
                                                  row(.sragan, 256, 1.06, 1.35, 1.1)],

@@ -41,6 +41,9 @@ final class SystemReportTests: XCTestCase {
         XCTAssertFalse(report.blas.isSlow, "libtorch runs on \(report.blas.path); run scripts/bootstrap to install OpenBLAS")
         let gflops = SystemReport.matmulGFLOPS(size: 256, seconds: 0.2)
         XCTAssertGreaterThan(gflops, 1, "a 256² float32 matmul ran at \(gflops) GFLOP/s")
+        let peak = SystemReport.peakGFLOPS(seconds: 0.4)
+        XCTAssertGreaterThan(peak.gflops, 1)
+        XCTAssertTrue(peak.source.contains("convolution") && peak.source.contains("matmul"), peak.source)
     }
 
     func testConvolutionFLOPCount() {

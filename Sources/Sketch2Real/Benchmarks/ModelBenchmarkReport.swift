@@ -6,7 +6,9 @@ public struct ModelBenchmarkReport: Sendable, Codable {
     public var command: String
     public var date: String
     public var machine: [String]
-    public var matmulGFLOPS: Double
+    public var peakGFLOPS: Double
+    /// What the peak was measured on.
+    public var peakSource: String
     public var swiftThreads: Int
     public var peerThreads: String
     public var steps: Int
@@ -16,12 +18,13 @@ public struct ModelBenchmarkReport: Sendable, Codable {
     /// Crop size → decoded and augmented pairs per second of the Swift data loader.
     public var loaderPairsPerSecond: [Int: Double]
 
-    public init(command: String, date: String, machine: [String], matmulGFLOPS: Double, swiftThreads: Int, peerThreads: String,
+    public init(command: String, date: String, machine: [String], peakGFLOPS: Double, peakSource: String = "", swiftThreads: Int, peerThreads: String,
                 steps: Int, rounds: Int, inferenceRuns: Int, rows: [ModelBenchmarkRow], loaderPairsPerSecond: [Int: Double]) {
         self.command = command
         self.date = date
         self.machine = machine
-        self.matmulGFLOPS = matmulGFLOPS
+        self.peakGFLOPS = peakGFLOPS
+        self.peakSource = peakSource
         self.swiftThreads = swiftThreads
         self.peerThreads = peerThreads
         self.steps = steps
@@ -33,7 +36,7 @@ public struct ModelBenchmarkReport: Sendable, Codable {
 
     static let headers = ["case", "step ms Swift", "step ms PyTorch", "train img/s Swift", "train img/s PyTorch", "train ×",
                           "infer ms Swift", "infer ms PyTorch", "infer img/s Swift", "infer img/s PyTorch", "infer ×",
-                          "peak MiB Swift", "peak MiB PyTorch", "memory S/P", "train GFLOP/step", "train GFLOP/s", "% matmul peak",
+                          "peak MiB Swift", "peak MiB PyTorch", "memory S/P", "train GFLOP/step", "train GFLOP/s", "% of peak",
                           "parity"]
 
     func cells(_ r: ModelBenchmarkRow) -> [String] {
@@ -49,7 +52,7 @@ public struct ModelBenchmarkReport: Sendable, Codable {
                 f(r.swiftInference * 1000, 0), f(r.peerInference * 1000, 0), f(r.swiftInferenceImages, 2), f(r.peerInferenceImages, 2),
                 f(r.inferenceSpeedRatio, 2),
                 f(r.swiftPeakBytes / 1_048_576, 0), f(r.peerPeakBytes / 1_048_576, 0), f(r.memoryRatio, 2),
-                f(r.trainingFLOPs / 1e9, 1), f(gflops, 1), f(100 * gflops / matmulGFLOPS, 0),
+                f(r.trainingFLOPs / 1e9, 1), f(gflops, 1), f(100 * gflops / peakGFLOPS, 0),
                 r.parity.map { String(format: "ok (Δfwd %.0e, Δloss %.0e, Δstep %.0e)", $0.forwardDifference, $0.lossDifference, $0.outputDifference) } ?? "–"]
     }
 
@@ -58,7 +61,7 @@ public struct ModelBenchmarkReport: Sendable, Codable {
             "× columns: Swift speed / PyTorch speed (above 1: Swift faster); memory S/P: Swift peak RSS / PyTorch peak RSS (below 1: Swift smaller).",
             "Times are medians over \(rounds) alternating rounds of \(steps) training steps and \(inferenceRuns) inference passes per side; a step is one full D and G (and E) update with every loss of the model's defaults; inference is the generator in evaluation mode without autograd on the row's batch.",
             "Peak RSS (VmHWM) of each side's own process over parity step, training and inference.",
-            "FLOPs: 2·MACs of every convolution and linear layer a step evaluates, counted from layer shapes during one step; a backward pass adds 2·MACs for each of input and weight gradient autograd computes. Element-wise ops, norms and pools are not counted. % matmul peak: achieved training GFLOP/s over the measured matmul rate (\(String(format: "%.1f", matmulGFLOPS)) GFLOP/s).",
+            "FLOPs: 2·MACs of every convolution and linear layer a step evaluates, counted from layer shapes during one step; a backward pass adds 2·MACs for each of input and weight gradient autograd computes. Element-wise ops, norms and pools are not counted. % of peak: achieved training GFLOP/s over the machine's measured peak on the same threads (\(peakSource.isEmpty ? String(format: "%.1f GFLOP/s", peakGFLOPS) : peakSource)).",
             "Models with an encoder (lsragan, bicyclegan) need an even training batch: their batch-1 row trains on batch 2, inference runs on batch 1.",
         ]
         if !loaderPairsPerSecond.isEmpty {
@@ -92,7 +95,7 @@ public struct ModelBenchmarkReport: Sendable, Codable {
         var widths = Array(repeating: 0, count: Self.headers.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count - 1 { widths[i] = Swift.max(widths[i], c.count) } }
         var out = ["Sketch2Real vs PyTorch — \(date)", "command: \(command)"] + machine
-        out.append(String(format: "matmul peak %.1f GFLOP/s; threads: Swift %d, PyTorch %@", matmulGFLOPS, swiftThreads, peerThreads))
+        out.append(String(format: "measured peak %.1f GFLOP/s; threads: Swift %d, PyTorch %@", peakGFLOPS, swiftThreads, peerThreads))
         out.append("")
         for r in rows {
             out.append(r.enumerated().map { i, c in i < widths.count - 1 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0) : c }
@@ -107,7 +110,7 @@ public struct ModelBenchmarkReport: Sendable, Codable {
 
     public var markdown: String {
         var out = ["Measured \(date) with `\(command)`.", "", "```"] + machine
-        out.append(String(format: "matmul peak %.1f GFLOP/s; threads: Swift %d, PyTorch %@", matmulGFLOPS, swiftThreads, peerThreads))
+        out.append(String(format: "measured peak %.1f GFLOP/s; threads: Swift %d, PyTorch %@", peakGFLOPS, swiftThreads, peerThreads))
         out += ["```", "", "| " + Self.headers.joined(separator: " | ") + " |",
                 "|" + Array(repeating: "---", count: Self.headers.count).joined(separator: "|") + "|"]
         for r in rows { out.append("| " + cells(r).joined(separator: " | ") + " |") }

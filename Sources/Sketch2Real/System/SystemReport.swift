@@ -115,6 +115,29 @@ public struct SystemReport: Sendable {
         return 2 * Double(n * n * n) * Double(count) / elapsed / 1e9
     }
 
+    /// The arithmetic rate a training step could reach here, on the current thread count: the
+    /// faster of a 1024² float32 matmul (BLAS) and a 3×3, 256→256 convolution at 64², batch 4,
+    /// forward (oneDNN, the kernels convolutions run on). A step's GFLOP/s over this is a share
+    /// of something the machine really did, so it stays below 100 % (the matmul alone ran on
+    /// one BLAS thread and a slower library, and convolutions beat it 2–4×).
+    public static func peakGFLOPS(seconds: Double = 1) -> (gflops: Double, source: String) {
+        let matmul = matmulGFLOPS(seconds: seconds / 2)
+        let x = Tensor.randn([4, 256, 64, 64]), w = Tensor.randn([256, 256, 3, 3]) * 0.02
+        _ = withNoGrad { x.conv2d(weight: w, bias: nil, stride: 1, padding: 1, dilation: 1, groups: 1) }
+        var count = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        var elapsed = 0.0
+        repeat {
+            _ = withNoGrad { x.conv2d(weight: w, bias: nil, stride: 1, padding: 1, dilation: 1, groups: 1) }
+            count += 1
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        } while elapsed < seconds / 2
+        let conv = 2 * Double(4 * 256 * 64 * 64 * 256 * 9) * Double(count) / elapsed / 1e9
+        return conv >= matmul
+            ? (conv, String(format: "3×3 256→256 convolution at 64², batch 4 (oneDNN): %.1f GFLOP/s; 1024² matmul %.1f", conv, matmul))
+            : (matmul, String(format: "1024² matmul (BLAS): %.1f GFLOP/s; 3×3 convolution %.1f", matmul, conv))
+    }
+
     /// Human-readable lines for the terminal.
     public func lines(matmulGFLOPS: Double?) -> [String] {
         var out = [
