@@ -57,7 +57,7 @@ final class BadInputSuiteTests: XCTestCase {
         try picture.save(path: folder + "/good2.jpg")
         let png = try picture.encoded(fileExtension: "png"), jpeg = try picture.encoded(fileExtension: "jpg")
         func write(_ name: String, _ bytes: [UInt8]) throws { try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + name)) }
-        var random = SplitMix(seed: 11)
+        var random = SplitMix64(seed: 11)
         try write("corrupt.png", (0 ..< 600).map { _ in UInt8(truncatingIfNeeded: random.next()) })
         try write("truncated.png", Array(png.prefix(png.count / 2)))
         try write("cut.jpg", Array(jpeg.prefix(jpeg.count * 6 / 10)))
@@ -88,18 +88,6 @@ final class BadInputSuiteTests: XCTestCase {
         let ihdr = be(width) + be(height) + [8, 2, 0, 0, 0]
         return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
             + chunk("IEND", [])
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 
     /// A tiny SRAGAN and a tiny LSRAGAN (with encoder), exported.

@@ -62,6 +62,11 @@ public enum MemoryBudget {
         return elements * 4 / Double(side * side)
     }
 
+    /// The probe's side: the generator's smallest input, and at least 32.
+    static func probeSide(_ generator: any SketchToImageGenerator) -> Int {
+        Swift.max(Translator.minimumSide(stride: generator.stride), 32)
+    }
+
     public static func parameterBytes(_ modules: [Module]) -> Double {
         modules.reduce(0) { total, m in total + m.parameters().reduce(0) { $0 + Double($1.count * $1.dtype.byteSize) } }
     }
@@ -79,7 +84,7 @@ public enum MemoryBudget {
     }
 
     public static func inferenceCost(_ generator: any SketchToImageGenerator) -> InferenceCost {
-        let side = Swift.max(Translator.minimumSide(stride: generator.stride), 32)
+        let side = probeSide(generator)
         let perPixel = activationBytesPerPixel(channels: generator.inputChannels, side: side) { generator.translate($0) }
         return InferenceCost(bytesPerPixel: perPixel, weightBytes: parameterBytes([generator]))
     }
@@ -95,7 +100,7 @@ public enum MemoryBudget {
         let generator: any SketchToImageGenerator = config.model.isMultimodal ? try GeneratorFile.makeLatent(config) : try GeneratorFile.make(config)
         let encoder = try GeneratorFile.makeEncoder(config)
         let discriminator = try MultiScaleDiscriminator(config.discriminator)
-        let side = Swift.max(Translator.minimumSide(stride: generator.stride), 32)
+        let side = probeSide(generator)
         var perPixel = activationBytesPerPixel(channels: generator.inputChannels, side: side) { generator.translate($0) }
             * (config.model.isMultimodal ? 2 : 1)
         perPixel += 2 * activationBytesPerPixel(channels: config.discriminator.inputChannels, side: side) { discriminator($0).last! }
