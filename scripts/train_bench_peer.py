@@ -374,6 +374,45 @@ class Peer:
         return out
 
 
+def to_float(out):
+    if isinstance(out, torch.Tensor):
+        return out.float() if out.dtype in (torch.bfloat16, torch.float16) else out
+    if isinstance(out, (list, tuple)):
+        return type(out)(to_float(o) for o in out)
+    return out
+
+
+def autocast_forward(module):
+    """Runs the module's forward under torch.autocast("cpu", bfloat16) with float32 outputs,
+    so that losses and the backward pass stay outside autocast, as PyTorch's autocast
+    documentation recommends."""
+    inner = module.forward
+
+    def forward(*args, **kwargs):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = inner(*args, **kwargs)
+        return to_float(out)
+
+    module.forward = forward
+
+
+def use_autocast(peer):
+    global discriminator_features
+    for net in (peer.G, peer.D, peer.E, peer.D2):
+        if net is not None:
+            autocast_forward(net)
+    if peer.perceptual is not None:
+        autocast_forward(peer.perceptual.network)
+    plain = discriminator_features
+
+    def features(msd, x):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = plain(msd, x)
+        return to_float(out)
+
+    discriminator_features = features
+
+
 def peak_resident_bytes():
     with open("/proc/self/status") as f:
         for line in f:
@@ -386,6 +425,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folder", required=True)
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--autocast", action="store_true",
+                        help="every network's forward pass under torch.autocast('cpu', dtype=torch.bfloat16)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -399,6 +440,8 @@ def main():
     except Exception as e:  # reported to the Swift side, which names the case
         reply({"error": f"{type(e).__name__}: {e}"})
         return 1
+    if args.autocast:
+        use_autocast(peer)
     reply({"ready": True})
     while True:
         line = sys.stdin.readline()

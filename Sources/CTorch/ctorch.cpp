@@ -3,6 +3,7 @@
 #include "ctorch.h"
 
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -14,6 +15,13 @@
 #include <torch/version.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <dlfcn.h>
 #include <cmath>
 #include <cstdlib>
@@ -347,7 +355,6 @@ CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, co
 // ordinary convolution (input gradient) and an ordinary weight gradient, also oneDNN's.
 // Same function, sums in another order: results agree to float rounding.
 namespace {
-std::atomic<bool> fast_transposed_convolution{true};
 
 struct OneDNNConvTranspose2d : public torch::autograd::Function<OneDNNConvTranspose2d> {
   static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w,
@@ -393,27 +400,148 @@ struct OneDNNConvTranspose2d : public torch::autograd::Function<OneDNNConvTransp
     return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
+
+// Which path wins depends on the processor and the shape: oneDNN's backward-data kernel beat the
+// im2col path on an Intel Xeon, and lost to it on an AMD EPYC (Zen 4) for pix2pix's layers. So
+// by default (mode "measure") the first call of each shape times both paths' forward passes on
+// the very tensors it was given and keeps the faster for the rest of the process; the key holds
+// everything the time depends on: shapes, strides, dtype, threads.
+std::atomic<int> transposed_mode{CT_TRANSPOSED_MEASURE};
+std::mutex transposed_choice_mutex;
+std::map<std::string, bool> transposed_choice;  // key → oneDNN path faster
+std::atomic<int64_t> transposed_measurements{0};
+// Where the choices persist between processes (empty: nowhere), so that every run on one
+// machine takes the same path per shape and a resumed run computes exactly what it would have.
+std::string transposed_cache_path;
+
+// Lines "key onednn|im2col". Caller holds the mutex.
+void load_transposed_cache() {
+  std::ifstream in(transposed_cache_path);
+  std::string key, choice;
+  while (in >> key >> choice) {
+    if (choice == "onednn" || choice == "im2col") transposed_choice.emplace(key, choice == "onednn");
+  }
+}
+
+// Written whole to a temporary file, then renamed over the cache. Caller holds the mutex.
+void save_transposed_cache() {
+  if (transposed_cache_path.empty()) return;
+  std::string tmp = transposed_cache_path + ".tmp." + std::to_string(static_cast<long>(getpid()));
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (auto &kv : transposed_choice) out << kv.first << " " << (kv.second ? "onednn" : "im2col") << "\n";
+    if (!out) { std::remove(tmp.c_str()); return; }
+  }
+  if (std::rename(tmp.c_str(), transposed_cache_path.c_str()) != 0) std::remove(tmp.c_str());
+}
+
+std::string transposed_key(const at::Tensor &x, const at::Tensor &w, const int64_t *stride, const int64_t *padding,
+                           const int64_t *output_padding, int64_t groups, const int64_t *dilation) {
+  std::string key;
+  for (auto v : x.sizes()) key += std::to_string(v) + ",";
+  key += "|";
+  for (auto v : w.sizes()) key += std::to_string(v) + ",";
+  for (int i = 0; i < 2; i++)
+    key += "|" + std::to_string(stride[i]) + "," + std::to_string(padding[i]) + "," + std::to_string(output_padding[i]) + "," +
+           std::to_string(dilation[i]);
+  key += "|" + std::to_string(groups) + "|" + std::to_string(static_cast<int>(x.scalar_type())) + "|" +
+         std::to_string(at::get_num_threads());
+  return key;
+}
+
+double best_seconds(const std::function<at::Tensor()> &f, int runs) {
+  double best = 1e30;
+  for (int i = 0; i < runs; i++) {
+    auto start = std::chrono::steady_clock::now();
+    (void)f();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return best;
+}
 } // namespace
 
-void ct_set_fast_transposed_convolution(int on) { fast_transposed_convolution = on != 0; }
-int ct_fast_transposed_convolution(void) { return fast_transposed_convolution ? 1 : 0; }
+void ct_set_fast_transposed_convolution(int on) { transposed_mode = on != 0 ? CT_TRANSPOSED_ONEDNN : CT_TRANSPOSED_IM2COL; }
+int ct_fast_transposed_convolution(void) { return transposed_mode != CT_TRANSPOSED_IM2COL ? 1 : 0; }
+void ct_set_transposed_convolution_mode(int mode) { transposed_mode = mode; }
+int ct_transposed_convolution_mode(void) { return transposed_mode; }
+int64_t ct_transposed_convolution_measurements(void) { return transposed_measurements; }
+void ct_transposed_convolution_forget(void) {
+  std::lock_guard<std::mutex> lock(transposed_choice_mutex);
+  transposed_choice.clear();
+}
+int ct_set_transposed_convolution_cache(const char *path) {
+  std::lock_guard<std::mutex> lock(transposed_choice_mutex);
+  transposed_cache_path = path ? path : "";
+  if (!transposed_cache_path.empty()) load_transposed_cache();
+  return static_cast<int>(transposed_choice.size());
+}
+int ct_transposed_convolution_choices(int *onednn, int *im2col) {
+  std::lock_guard<std::mutex> lock(transposed_choice_mutex);
+  int a = 0, b = 0;
+  for (auto &kv : transposed_choice) (kv.second ? a : b)++;
+  *onednn = a;
+  *im2col = b;
+  return a + b;
+}
 
 CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
                              const int64_t *output_padding, int64_t groups, const int64_t *dilation) {
   CT_GUARD(nullptr, {
-    const at::Tensor &input = x->t, &weight = w->t;
-    bool fast = fast_transposed_convolution && input.device().is_cpu() && input.scalar_type() == at::kFloat &&
-                weight.scalar_type() == at::kFloat && input.dim() == 4 && input.layout() == at::kStrided &&
+    at::Tensor input = x->t, weight = w->t;
+    at::Tensor bias = b ? b->t : at::Tensor();
+    // PyTorch 1.13's CPU autocast runs transposed convolutions in float32; the oneDNN path
+    // below runs them in the autocast dtype like every other convolution (weights through
+    // the autocast cache), since it is an ordinary convolution's backward-data kernel.
+    int mode = transposed_mode;
+    if (at::autocast::is_cpu_enabled() && input.device().is_cpu() && mode != CT_TRANSPOSED_IM2COL) {
+      auto low = at::autocast::get_autocast_cpu_dtype();
+      input = at::autocast::cached_cast(low, input, c10::DeviceType::CPU);
+      weight = at::autocast::cached_cast(low, weight, c10::DeviceType::CPU);
+      if (bias.defined()) bias = at::autocast::cached_cast(low, bias, c10::DeviceType::CPU);
+    }
+    bool low_precision = input.scalar_type() == at::kBFloat16 && weight.scalar_type() == at::kBFloat16;
+    bool fast = mode != CT_TRANSPOSED_IM2COL && input.device().is_cpu() &&
+                ((input.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat) || low_precision) &&
+                input.dim() == 4 && input.layout() == at::kStrided &&
                 weight.layout() == at::kStrided && at::globalContext().userEnabledMkldnn();
     for (int i = 0; i < 2 && fast; i++) fast = output_padding[i] < stride[i] || output_padding[i] < dilation[i];
-    if (fast)
+    auto onednn = [&] {
       // Autograd functions take no undefined tensors: an empty one stands for "no bias".
-      return wrap(OneDNNConvTranspose2d::apply(input, weight, b ? b->t : at::empty({0}, weight.options()), std::vector<int64_t>(stride, stride + 2),
-                                               std::vector<int64_t>(padding, padding + 2),
-                                               std::vector<int64_t>(output_padding, output_padding + 2),
-                                               std::vector<int64_t>(dilation, dilation + 2), groups));
-    return wrap(at::conv_transpose2d(input, weight, opt(b), ref(stride, 2), ref(padding, 2), ref(output_padding, 2),
-                                     groups, ref(dilation, 2)));
+      return OneDNNConvTranspose2d::apply(input, weight, bias.defined() ? bias : at::empty({0}, weight.options()),
+                                          std::vector<int64_t>(stride, stride + 2), std::vector<int64_t>(padding, padding + 2),
+                                          std::vector<int64_t>(output_padding, output_padding + 2),
+                                          std::vector<int64_t>(dilation, dilation + 2), groups);
+    };
+    auto im2col = [&] {
+      return at::conv_transpose2d(input, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt, ref(stride, 2),
+                                  ref(padding, 2), ref(output_padding, 2), groups, ref(dilation, 2));
+    };
+    if (fast && mode == CT_TRANSPOSED_MEASURE) {
+      std::string key = transposed_key(input, weight, stride, padding, output_padding, groups, dilation);
+      bool known = false;
+      {
+        std::lock_guard<std::mutex> lock(transposed_choice_mutex);
+        auto it = transposed_choice.find(key);
+        if (it != transposed_choice.end()) { known = true; fast = it->second; }
+      }
+      if (!known) {
+        // One warm-up and the best of three forward passes each, without autograd.
+        double t_onednn, t_im2col;
+        {
+          at::NoGradGuard no_grad;
+          t_onednn = best_seconds(onednn, 4);
+          t_im2col = best_seconds(im2col, 4);
+        }
+        fast = t_onednn <= t_im2col;
+        transposed_measurements++;
+        std::lock_guard<std::mutex> lock(transposed_choice_mutex);
+        // Another thread may have measured the same shape meanwhile: the first answer stays.
+        auto inserted = transposed_choice.emplace(key, fast);
+        fast = inserted.first->second;
+        if (inserted.second) save_transposed_cache();
+      }
+    }
+    return wrap(fast ? onednn() : im2col());
   })
 }
 CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b) { CT_TENSOR(at::linear(x->t, w->t, opt(b))) }
@@ -566,6 +694,24 @@ int ct_autograd_grad(const CTTensor *outputs, int nout, const CTTensor *grad_out
 int ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int flag) { c10::GradMode::set_enabled(flag != 0); }
 void *ct_inference_mode_begin(void) { return new c10::InferenceMode(true); }
+
+// ---- mixed precision ----------------------------------------------------------------
+// CPU autocast is thread-local state, as torch.autocast("cpu"): entering saves the thread's
+// previous setting (enabled flag in bit 0, dtype above bit 8) and nests the cast cache, which
+// holds each weight's low-precision copy until the outermost scope ends.
+int ct_autocast_begin(int enabled, int dtype) {
+  int previous = (at::autocast::is_cpu_enabled() ? 1 : 0) | (static_cast<int>(at::autocast::get_autocast_cpu_dtype()) << 8);
+  at::autocast::set_cpu_enabled(enabled != 0);
+  if (enabled) at::autocast::set_autocast_cpu_dtype(st(dtype));
+  at::autocast::increment_nesting();
+  return previous;
+}
+void ct_autocast_end(int previous) {
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  at::autocast::set_cpu_enabled((previous & 1) != 0);
+  at::autocast::set_autocast_cpu_dtype(st(previous >> 8));
+}
+int ct_autocast_enabled(void) { return at::autocast::is_cpu_enabled() ? 1 : 0; }
 void ct_inference_mode_end(void *guard) { delete static_cast<c10::InferenceMode *>(guard); }
 
 // ---- random generator -------------------------------------------------------------

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Sketch2Real
+import Torch
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,5 +18,11 @@ struct InfoCommand: ParsableCommand {
         let report = SystemReport.collect()
         let gflops = noBenchmark ? nil : SystemReport.matmulGFLOPS()
         for line in report.lines(matmulGFLOPS: gflops) { print(line) }
+        let (precision, reason) = runtime.resolvedPrecision
+        print("precision    \(precision.rawValue) (\(reason); --precision fp32|bf16|auto)")
+        let choices = Torch.transposedConvolutionChoices
+        print("kernels      transposed convolutions: the faster of oneDNN and im2col per shape, measured on first use; "
+            + "\(choices.measured) shape(s) known (\(choices.oneDNN) oneDNN, \(choices.im2col) im2col)"
+            + (KernelChoiceCache.path().map { ", kept in \($0)" } ?? ""))
     }
 }

@@ -56,8 +56,8 @@ struct ModelsBench: ParsableCommand {
     @Flag(help: "Skip the data loader measurement.")
     var noLoader = false
 
-    @Flag(help: "For before/after measurements: Swift runs transposed convolutions on libtorch's own (slow) path.")
-    var slowTransposedConvolution = false
+    @Option(help: "For before/after measurements: Swift's transposed convolutions on libtorch's im2col path, on oneDNN, or measure (the faster of the two per shape, the default).")
+    var transposedConvolution: TransposedConvolutionChoice = .measure
 
     @Flag(help: "For before/after measurements: Swift inference under no-grad instead of inference mode.")
     var noInferenceMode = false
@@ -94,10 +94,17 @@ struct ModelsBench: ParsableCommand {
         let modelList = try list(models, "models") { ModelKind(rawValue: $0) }
         let sizeList = try list(sizes, "sizes") { Int($0) }
         let batchList = try list(batches, "batches") { Int($0) }
-        let cases = modelList.flatMap { m in sizeList.flatMap { s in batchList.map { ModelBenchmarkCase(model: m, size: s, batch: $0) } } }
+        // bf16 rows come with their fp32 rows, whose PyTorch side is the reference they are set against.
+        let (chosen, reason) = runtime.resolvedPrecision
+        let precisions: [Precision] = chosen == .bf16 ? [.fp32, .bf16] : [.fp32]
+        FileHandle.standardError.write(Data("precision: \(precisions.map(\.rawValue).joined(separator: " and ")) rows (\(reason))\n".utf8))
+        let cases = modelList.flatMap { m in
+            sizeList.flatMap { s in batchList.flatMap { b in precisions.map { ModelBenchmarkCase(model: m, size: s, batch: b, precision: $0) } } }
+        }
 
         let system = SystemReport.collect()
-        let peak = SystemReport.peakGFLOPS()
+        let peak = SystemReport.convolutionPeak(.fp32)
+        let peakBF16 = precisions.contains(.bf16) ? SystemReport.convolutionPeak(.bf16) : nil
         let threads = Torch.threads
         var loader: [Int: Double] = [:]
         if !noLoader {
@@ -105,7 +112,7 @@ struct ModelsBench: ParsableCommand {
         }
         var settings = ModelBenchmarkSettings(cases: cases, dataRoot: data, workerExecutable: Self.executablePath,
                                               workerArguments: ["bench", "worker", "--threads", String(threads)]
-                                                  + (slowTransposedConvolution ? ["--slow-transposed-convolution"] : [])
+                                                  + ["--transposed-convolution", transposedConvolution.rawValue]
                                                   + (noInferenceMode ? ["--no-inference-mode"] : [])
                                                   + (unfusedAdam ? ["--unfused-adam"] : []),
                                               python: python, peerScript: peerScript)
@@ -122,6 +129,7 @@ struct ModelsBench: ParsableCommand {
         let report = ModelBenchmarkReport(
             command: (["sketch2real"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
             date: formatter.string(from: Date()), machine: system.lines(matmulGFLOPS: nil), peakGFLOPS: peak.gflops, peakSource: peak.source,
+            peakBF16GFLOPS: peakBF16?.gflops, peakBF16Source: peakBF16?.source,
             swiftThreads: threads, peerThreads: String(peerThreads ?? threads),
             steps: steps, rounds: rounds, inferenceRuns: inferenceRuns, rows: rows, loaderPairsPerSecond: loader)
         print(report.text)
@@ -162,14 +170,14 @@ struct BenchWorkerCommand: ParsableCommand {
     @Option var folder: String
     @Flag(help: "Inference under no-grad instead of inference mode.")
     var noInferenceMode = false
-    @Flag(help: "Transposed convolutions on libtorch's own path.")
-    var slowTransposedConvolution = false
+    @Option(help: "Transposed convolutions: im2col, onednn or measure.")
+    var transposedConvolution: TransposedConvolutionChoice = .measure
     @Flag(help: "Adam updates op by op.")
     var unfusedAdam = false
 
     func run() throws {
         runtime.apply()
-        if slowTransposedConvolution { Torch.fastTransposedConvolution = false }
+        Torch.transposedConvolutionPath = transposedConvolution.path
         if unfusedAdam { Adam.fused = false }
         guard let kind = ModelKind(rawValue: model) else { throw ValidationError("unknown model \(model)") }
         do {
@@ -180,6 +188,17 @@ struct BenchWorkerCommand: ParsableCommand {
             let object = ["error": "\(error)"]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
             throw ExitCode(1)
+        }
+    }
+}
+
+enum TransposedConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
+    case measure, onednn, im2col
+    var path: Torch.TransposedConvolutionPath {
+        switch self {
+        case .measure: .measure
+        case .onednn: .oneDNN
+        case .im2col: .im2col
         }
     }
 }

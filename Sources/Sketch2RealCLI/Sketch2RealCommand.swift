@@ -73,6 +73,9 @@ struct RuntimeOptions: ParsableArguments {
     @Flag(help: "Run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable).")
     var ignoreMemoryLimit = false
 
+    @Option(help: "Arithmetic of the networks: fp32, bf16 (bfloat16 with float32 weights) or auto (bf16 where the CPU has it natively: avx512_bf16 or AMX; `sketch2real info` says which).")
+    var precision: PrecisionChoice = .auto
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
         // More threads than processors only adds contention; thousands of them stall libtorch's pool.
@@ -84,6 +87,12 @@ struct RuntimeOptions: ParsableArguments {
 
     func apply() {
         if let threads { Torch.threads = threads }
+        Torch.precision = resolvedPrecision.precision
+        KernelChoiceCache.use()
     }
+
+    var resolvedPrecision: (precision: Precision, reason: String) { precision.resolve() }
 }
 
+
+extension PrecisionChoice: ExpressibleByArgument {}

@@ -17,9 +17,41 @@ public enum Torch {
         }
     }
 
-    /// Whether CPU float32 transposed convolutions run on oneDNN (as the input gradient of an
-    /// ordinary convolution) rather than libtorch 1.13's slow im2col path; on by default.
-    /// Results agree to float rounding; the switch exists to measure the difference.
+    /// How CPU transposed convolutions run: libtorch 1.13's own im2col path, as the input
+    /// gradient of an ordinary convolution on oneDNN, or (the default) whichever of the two was
+    /// faster when each shape was first seen in this process. Neither wins on every processor
+    /// (oneDNN's did on an Intel Xeon, im2col on an AMD EPYC Zen 4 for pix2pix's layers).
+    /// Results agree to float rounding.
+    public enum TransposedConvolutionPath: Int32, Sendable, CaseIterable {
+        case im2col = 0, oneDNN = 1, measure = 2
+    }
+
+    public static var transposedConvolutionPath: TransposedConvolutionPath {
+        get { TransposedConvolutionPath(rawValue: ct_transposed_convolution_mode()) ?? .measure }
+        set { ct_set_transposed_convolution_mode(newValue.rawValue) }
+    }
+
+    /// Shapes measured so far, and how many of them chose each path.
+    public static var transposedConvolutionChoices: (measured: Int, oneDNN: Int, im2col: Int) {
+        var a: Int32 = 0, b: Int32 = 0
+        let n = ct_transposed_convolution_choices(&a, &b)
+        return (Int(n), Int(a), Int(b))
+    }
+
+    /// Forgets the measured choices (they are measured again on next use).
+    public static func forgetTransposedConvolutionChoices() { ct_transposed_convolution_forget() }
+
+    /// Keeps the measured choices in `path` (one "key path" line each) from now on and takes
+    /// those already there, so that every process on one machine picks the same path per shape
+    /// (results then agree bit for bit between runs, resumed ones included). Returns the number
+    /// of known choices; nil switches persistence off.
+    @discardableResult
+    public static func persistTransposedConvolutionChoices(at path: String?) -> Int {
+        Int(ct_set_transposed_convolution_cache(path ?? ""))
+    }
+
+    /// Whether transposed convolutions may take the oneDNN path (`transposedConvolutionPath`
+    /// other than `.im2col`); setting it picks `.oneDNN` or `.im2col`.
     public static var fastTransposedConvolution: Bool {
         get { ct_fast_transposed_convolution() != 0 }
         set { ct_set_fast_transposed_convolution(newValue ? 1 : 0) }

@@ -33,6 +33,33 @@ final class ModelBenchmarkTests: XCTestCase {
         XCTAssertFalse(shapes.passed)
     }
 
+    /// In bf16 a pixel may differ after the step, but both steps must move the image the same
+    /// way; before the step, outputs and losses are held to bfloat16 rounding.
+    func testBFloat16ParityChecksTheDirectionOfTheStep() {
+        Torch.manualSeed(2)
+        let before = Tensor.randn([1, 3, 8, 8]).tanh() * 0.5
+        let step = Tensor.randn([1, 3, 8, 8]) * 0.3
+        let losses = ["D": 0.7, "G_L1": 0.25]
+        let noise = Tensor.randn([1, 3, 8, 8]) * 0.03
+        let close = ParityCheck(swiftLosses: losses, peerLosses: losses.mapValues { $0 * 1.01 }, swiftOutput: before + step + noise,
+                                peerOutput: before + step, swiftForward: before, peerForward: before + 0.01, precision: .bf16)
+        XCTAssertTrue(close.passed, close.message)
+        XCTAssertGreaterThan(close.stepAgreement, 0.97)
+        let float32 = ParityCheck(swiftLosses: losses, peerLosses: losses, swiftOutput: before + step + noise,
+                                  peerOutput: before + step, swiftForward: before, peerForward: before)
+        XCTAssertFalse(float32.passed, "float32 keeps its pixel bound")
+        let otherWay = ParityCheck(swiftLosses: losses, peerLosses: losses, swiftOutput: before - step, peerOutput: before + step,
+                                   swiftForward: before, peerForward: before, precision: .bf16)
+        XCTAssertFalse(otherWay.passed)
+        XCTAssertTrue(otherWay.message.contains("moved the outputs differently"), otherWay.message)
+        let farBefore = ParityCheck(swiftLosses: losses, peerLosses: losses, swiftOutput: before + step, peerOutput: before + step,
+                                    swiftForward: before + 0.1, peerForward: before, precision: .bf16)
+        XCTAssertFalse(farBefore.passed, "outputs before the step are held to 32 bfloat16 roundoffs")
+        let farLoss = ParityCheck(swiftLosses: losses, peerLosses: losses.mapValues { $0 * 1.05 }, swiftOutput: before + step,
+                                  peerOutput: before + step, swiftForward: before, peerForward: before, precision: .bf16)
+        XCTAssertFalse(farLoss.passed)
+    }
+
     func testAFailedParityRowShowsNoSpeed() {
         var failed = ModelBenchmarkRow(benchCase: ModelBenchmarkCase(model: .sragan, size: 128, batch: 1))
         let out = Tensor.zeros([1, 3, 8, 8])
@@ -61,7 +88,7 @@ final class ModelBenchmarkTests: XCTestCase {
         let goodLine = lines.first { $0.hasPrefix("lsragan") }!
         XCTAssertTrue(goodLine.contains("b1 (train b2)"))
         XCTAssertTrue(goodLine.contains("1.20") && goodLine.contains("2.00") && goodLine.contains("0.50"), String(goodLine))
-        XCTAssertTrue(report.markdown.contains("| lsragan 128² b1 (train b2) |"))
+        XCTAssertTrue(report.markdown.contains("| lsragan 128² b1 (train b2) fp32 |"))
         XCTAssertNoThrow(try report.json())
     }
 

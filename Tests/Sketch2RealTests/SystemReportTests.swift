@@ -41,9 +41,15 @@ final class SystemReportTests: XCTestCase {
         XCTAssertFalse(report.blas.isSlow, "libtorch runs on \(report.blas.path); run scripts/bootstrap to install OpenBLAS")
         let gflops = SystemReport.matmulGFLOPS(size: 256, seconds: 0.2)
         XCTAssertGreaterThan(gflops, 1, "a 256² float32 matmul ran at \(gflops) GFLOP/s")
-        let peak = SystemReport.peakGFLOPS(seconds: 0.4)
+        let peak = SystemReport.convolutionPeak(.fp32, seconds: 0.4)
         XCTAssertGreaterThan(peak.gflops, 1)
-        XCTAssertTrue(peak.source.contains("convolution") && peak.source.contains("matmul"), peak.source)
+        XCTAssertTrue(peak.source.hasPrefix("float32 3×3") && peak.source.contains("forward + backward"), peak.source)
+        // bfloat16 only where it is native: elsewhere libtorch emulates it, slowly.
+        if PrecisionChoice.auto.resolve().precision == .bf16 {
+            let bf16 = SystemReport.convolutionPeak(.bf16, seconds: 0.4)
+            XCTAssertGreaterThan(bf16.gflops, 1)
+            XCTAssertTrue(bf16.source.hasPrefix("bfloat16 3×3"), bf16.source)
+        }
     }
 
     func testConvolutionFLOPCount() {

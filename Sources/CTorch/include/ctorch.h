@@ -167,6 +167,17 @@ CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, co
 /* Transposed convolutions on CPU float32 through oneDNN (on by default) or libtorch's own path. */
 void ct_set_fast_transposed_convolution(int on);
 int ct_fast_transposed_convolution(void);
+// Transposed convolutions: im2col (libtorch's own), oneDNN (backward-data kernel), or measure
+// both on each shape's first call and keep the faster (default).
+enum { CT_TRANSPOSED_IM2COL = 0, CT_TRANSPOSED_ONEDNN = 1, CT_TRANSPOSED_MEASURE = 2 };
+void ct_set_transposed_convolution_mode(int mode);
+int ct_transposed_convolution_mode(void);
+int64_t ct_transposed_convolution_measurements(void);
+void ct_transposed_convolution_forget(void);
+int ct_transposed_convolution_choices(int *onednn, int *im2col);
+// Persists the choices in this file (read now, rewritten after each new measurement); returns
+// how many choices are known. NULL or "" keeps them in memory only.
+int ct_set_transposed_convolution_cache(const char *path);
 CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
                              const int64_t *output_padding, int64_t groups, const int64_t *dilation);
 CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b);
@@ -222,6 +233,10 @@ void ct_set_grad_enabled(int flag);
 /* c10::InferenceMode: no autograd recording and no version counters; ends in reverse order, on the same thread. */
 void *ct_inference_mode_begin(void);
 void ct_inference_mode_end(void *guard);
+// CPU autocast (torch.autocast("cpu", dtype)) on this thread; begin returns the state end restores.
+int ct_autocast_begin(int enabled, int dtype);
+void ct_autocast_end(int previous);
+int ct_autocast_enabled(void);
 
 // ---- random generator -------------------------------------------------------------
 void ct_manual_seed(uint64_t seed);

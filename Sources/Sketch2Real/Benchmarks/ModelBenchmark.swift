@@ -8,11 +8,15 @@ public struct ModelBenchmarkCase: Sendable, Codable, Equatable {
     public var size: Int
     /// The batch of the row: inference runs on it, training on `trainingBatch`.
     public var batch: Int
+    /// The Swift side runs in this precision; the peer runs the same (bf16: under
+    /// `torch.autocast`), and the report also sets a bf16 row against the fp32 row's peer.
+    public var precision: Precision
 
-    public init(model: ModelKind, size: Int, batch: Int) {
+    public init(model: ModelKind, size: Int, batch: Int, precision: Precision = .fp32) {
         self.model = model
         self.size = size
         self.batch = batch
+        self.precision = precision
     }
 
     /// Models with an encoder split each batch between the encoded and the random path and
@@ -21,7 +25,7 @@ public struct ModelBenchmarkCase: Sendable, Codable, Equatable {
 
     public var label: String {
         let b = trainingBatch == batch ? "b\(batch)" : "b\(batch) (train b\(trainingBatch))"
-        return "\(model.rawValue) \(size)² \(b)"
+        return "\(model.rawValue) \(size)² \(b) \(precision.rawValue)"
     }
 
     /// The training configuration the benchmark uses: the model's defaults at this size.

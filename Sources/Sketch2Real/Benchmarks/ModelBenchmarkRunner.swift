@@ -79,12 +79,13 @@ public enum ModelBenchmarkRunner {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let caseArguments = ["--model", c.model.rawValue, "--size", String(c.size), "--batch", String(c.batch),
-                             "--data", s.dataRoot, "--folder", folder]
+                             "--data", s.dataRoot, "--folder", folder, "--precision", c.precision.rawValue]
         let swift = try BenchmarkWorkerProcess(name: "Swift worker", executable: s.workerExecutable,
                                                arguments: s.workerArguments + caseArguments)
         defer { swift.finish() }
         let peer = try BenchmarkWorkerProcess(name: "PyTorch peer", executable: s.python,
-                                              arguments: [s.peerScript, "--folder", folder] + s.peerArguments,
+                                              arguments: [s.peerScript, "--folder", folder] + s.peerArguments
+                                                  + (c.precision == .bf16 ? ["--autocast"] : []),
                                               environment: s.peerEnvironment)
         defer { peer.finish() }
 
@@ -96,7 +97,7 @@ public enum ModelBenchmarkRunner {
               let ourBefore = ourFile["before"], let theirBefore = theirFile["before"]
         else { throw BenchmarkWorkerProcess.Failure(description: "malformed parity replies") }
         let parity = ParityCheck(swiftLosses: ourLosses, peerLosses: theirLosses, swiftOutput: ourOutput, peerOutput: theirOutput,
-                                 swiftForward: ourBefore, peerForward: theirBefore)
+                                 swiftForward: ourBefore, peerForward: theirBefore, precision: c.precision)
         row.parity = parity
         guard parity.passed else {
             row.failure = "parity check failed, no speed reported: \(parity.message)"

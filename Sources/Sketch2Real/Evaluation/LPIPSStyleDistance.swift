@@ -22,6 +22,8 @@ public final class LPIPSStyleDistance {
 
     public init(backbone: HEDVGG16Features, heads: LPIPSHeads) {
         precondition(backbone.stages == 5, "the LPIPS-style distance uses all five VGG16 stages")
+        // A metric: float32 whatever precision the models under test run in.
+        backbone.precision = .fp32
         self.backbone = backbone
         self.heads = heads
     }

@@ -71,9 +71,13 @@ public final class LatentEncoder: Module {
     }
 
     /// N×C×H×W images in [-1, 1] → (μ, log σ²), each N×nz.
+    /// Computed in `Torch.precision` (see `Torch.mixedPrecision`), returned in float32.
     public func callAsFunction(_ y: Tensor) -> (mu: Tensor, logVariance: Tensor) {
-        let pooled = conv(y).mean(dims: [2, 3])
-        return (fc(pooled), fcVar(pooled))
+        let both = Torch.mixedPrecision { () -> [Tensor] in
+            let pooled = conv(y).mean(dims: [2, 3])
+            return [fc(pooled), fcVar(pooled)]
+        }
+        return (both[0], both[1])
     }
 
     /// A reparameterised sample z = μ + ε·exp(½ log σ²), ε ~ N(0, I) from the global generator,

@@ -78,5 +78,6 @@ public final class LatentUNetGenerator: Module {
     }
 
     /// N×C×H×W sketches and N×nz codes → N×3×H×W images in [-1, 1].
-    public func callAsFunction(_ x: Tensor, z: Tensor) -> Tensor { model(x, z: z) }
+    /// Runs in `Torch.precision` (see `Torch.mixedPrecision`); the output is float32.
+    public func callAsFunction(_ x: Tensor, z: Tensor) -> Tensor { Torch.mixedPrecision { model(x, z: z) } }
 }

@@ -116,8 +116,10 @@ public final class MultiScaleDiscriminator: Module {
         x.avgPool2d(kernel: 3, stride: 2, padding: 1, countIncludePad: false)
     }
 
-    /// Output maps, finest scale first.
-    public func callAsFunction(_ x: Tensor) -> [Tensor] {
+    /// Output maps, finest scale first; computed in `Torch.precision`, returned in float32.
+    public func callAsFunction(_ x: Tensor) -> [Tensor] { Torch.mixedPrecision { outputs(x) } }
+
+    func outputs(_ x: Tensor) -> [Tensor] {
         var out: [Tensor] = []
         var h = x
         for (k, d) in scales.enumerated() {
@@ -127,8 +129,11 @@ public final class MultiScaleDiscriminator: Module {
         return out
     }
 
-    /// Per scale: intermediate activations, then the output map.
-    public func features(_ x: Tensor) -> [[Tensor]] {
+    /// Per scale: intermediate activations, then the output map; computed in
+    /// `Torch.precision`, returned in float32.
+    public func features(_ x: Tensor) -> [[Tensor]] { Torch.mixedPrecision { allFeatures(x) } }
+
+    func allFeatures(_ x: Tensor) -> [[Tensor]] {
         var out: [[Tensor]] = []
         var h = x
         for (k, d) in scales.enumerated() {

@@ -15,6 +15,9 @@ public protocol FeatureNetwork: AnyObject {
 public final class HEDVGG16Features: FeatureNetwork {
     public let network: HEDNetwork
     public let stages: Int
+    /// The precision of its forward pass; nil: `Torch.precision` (perceptual losses). Metrics
+    /// set `.fp32`, so that a number means the same whatever precision the models ran in.
+    public var precision: Precision?
     public var name: String { "HED-VGG16" }
 
     public init(weightsPath: String? = nil, stages: Int = 4) throws {
@@ -23,7 +26,10 @@ public final class HEDVGG16Features: FeatureNetwork {
         self.stages = stages
     }
 
-    public func features(_ images: Tensor) -> [Tensor] {
+    /// Computed in `Torch.precision` (see `Torch.mixedPrecision`), returned in float32.
+    public func features(_ images: Tensor) -> [Tensor] { Torch.mixedPrecision(precision) { stageOutputs(images) } }
+
+    func stageOutputs(_ images: Tensor) -> [Tensor] {
         let rgb = images.size(1) == 1 ? images.expand([images.size(0), 3, images.size(2), images.size(3)]) : images
         let mean = Tensor(HEDNetwork.meanBGR.map { $0 }, shape: [1, 3, 1, 1])
         var h = (rgb.flipped([1]) + 1.0) * 127.5 - mean
@@ -72,7 +78,10 @@ public final class VGG19Features: Module, FeatureNetwork {
         freeze()
     }
 
-    public func features(_ images: Tensor) -> [Tensor] {
+    /// Computed in `Torch.precision` (see `Torch.mixedPrecision`), returned in float32.
+    public func features(_ images: Tensor) -> [Tensor] { Torch.mixedPrecision { taps(images) } }
+
+    func taps(_ images: Tensor) -> [Tensor] {
         let rgb = images.size(1) == 1 ? images.expand([images.size(0), 3, images.size(2), images.size(3)]) : images
         let mean = Tensor([0.485, 0.456, 0.406] as [Float], shape: [1, 3, 1, 1])
         let std = Tensor([0.229, 0.224, 0.225] as [Float], shape: [1, 3, 1, 1])

@@ -108,5 +108,6 @@ public final class Pix2PixGenerator: Module {
         super.init()
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { model(x) }
+    /// Runs in `Torch.precision` (see `Torch.mixedPrecision`); the output is float32.
+    public func callAsFunction(_ x: Tensor) -> Tensor { Torch.mixedPrecision { model(x) } }
 }

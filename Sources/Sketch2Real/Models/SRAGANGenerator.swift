@@ -143,7 +143,12 @@ public final class SRAGANGenerator: Module {
     }
 
     /// N×C×H×W sketches in [-1, 1] → images in [-1, 1]; `z` (N×latent) is tiled over the image.
+    /// Runs in `Torch.precision` (see `Torch.mixedPrecision`); the output is float32.
     public func callAsFunction(_ x: Tensor, z: Tensor? = nil) -> Tensor {
+        Torch.mixedPrecision { forward(x, z: z) }
+    }
+
+    func forward(_ x: Tensor, z: Tensor?) -> Tensor {
         var h: Tensor
         if config.latentChannels > 0, config.latentAtInput || config.latentAtEveryStage {
             precondition(z != nil, "this generator takes a latent code")

@@ -1,0 +1,26 @@
+import Foundation
+import Torch
+
+/// What `--precision` asks for: a precision, or `auto` to let the processor decide.
+public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
+    case fp32, bf16, auto
+
+    /// The precision to run in and why. `auto` picks bfloat16 where the processor computes it
+    /// natively (the `avx512_bf16` or `amx_bf16`/`amx_tile` flags) and libtorch can reach those
+    /// kernels through oneDNN; float32 everywhere else, where bfloat16 is emulated and slower.
+    public func resolve(cpuFeatures: [String] = SystemReport.collect().cpuFeatures,
+                        oneDNN: Bool = Torch.isMKLDNNAvailable) -> (precision: Precision, reason: String) {
+        let native = cpuFeatures.filter { ["avx512_bf16", "amx_bf16", "amx_tile"].contains($0) }
+        switch self {
+        case .fp32: return (.fp32, "asked for (--precision fp32)")
+        case .bf16:
+            return (.bf16, native.isEmpty || !oneDNN
+                ? "asked for (--precision bf16); this CPU has no native bfloat16 arithmetic, so it is emulated and slower than float32"
+                : "asked for (--precision bf16)")
+        case .auto:
+            if !oneDNN { return (.fp32, "auto: libtorch has no oneDNN, whose kernels run bfloat16") }
+            if native.isEmpty { return (.fp32, "auto: the CPU has no native bfloat16 arithmetic (no avx512_bf16 or amx_tile flag)") }
+            return (.bf16, "auto: the CPU computes bfloat16 natively (\(native.joined(separator: ", ")))")
+        }
+    }
+}

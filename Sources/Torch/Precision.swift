@@ -1,0 +1,61 @@
+import CTorch
+import Synchronization
+
+/// The arithmetic networks run in. Weights, optimiser state, losses and checkpoints stay
+/// float32 either way.
+public enum Precision: String, Sendable, Codable, CaseIterable {
+    /// float32 throughout.
+    case fp32
+    /// Convolutions and matrix products in bfloat16 under libtorch's CPU autocast (as
+    /// `torch.autocast("cpu", dtype=torch.bfloat16)`), fed from float32 master weights; each
+    /// network's outputs come back as float32, so that losses and norms stay float32.
+    case bf16
+
+    public var dtype: DType { self == .bf16 ? .bfloat16 : .float32 }
+}
+
+extension Torch {
+    private static let precisionCode = Atomic<Int>(0)
+
+    /// The precision `mixedPrecision` runs networks in, process-wide; float32 unless set.
+    public static var precision: Precision {
+        get { precisionCode.load(ordering: .relaxed) == 1 ? .bf16 : .fp32 }
+        set { precisionCode.store(newValue == .bf16 ? 1 : 0, ordering: .relaxed) }
+    }
+
+    /// Whether autocast is on for this thread (inside a bfloat16 `mixedPrecision` scope).
+    public static var isAutocasting: Bool { ct_autocast_enabled() != 0 }
+
+    /// Runs one network's forward pass in `precision` (default: the process-wide one) and
+    /// returns its outputs in float32. Backward passes need no scope: autograd records the casts.
+    /// Autocast state is per thread, so the scope covers exactly the synchronous body.
+    public static func mixedPrecision(_ precision: Precision? = nil, _ body: () -> Tensor) -> Tensor {
+        autocast(precision ?? self.precision) { body().fullPrecision }
+    }
+
+    public static func mixedPrecision(_ precision: Precision? = nil, _ body: () -> [Tensor]) -> [Tensor] {
+        autocast(precision ?? self.precision) { body().map(\.fullPrecision) }
+    }
+
+    public static func mixedPrecision(_ precision: Precision? = nil, _ body: () -> [[Tensor]]) -> [[Tensor]] {
+        autocast(precision ?? self.precision) { body().map { $0.map(\.fullPrecision) } }
+    }
+
+    /// Runs `body` with autocast in `precision` on this thread, whatever was on before
+    /// (`.fp32` switches autocast off inside, as `torch.autocast(enabled=False)`).
+    public static func autocast<T>(_ precision: Precision, _ body: () throws -> T) rethrows -> T {
+        if precision == .fp32, !isAutocasting { return try body() }
+        let previous = ct_autocast_begin(precision == .bf16 ? 1 : 0, precision.dtype.rawValue)
+        defer { ct_autocast_end(previous) }
+        return try body()
+    }
+}
+
+extension Tensor {
+    /// The tensor in float32 when it is in a reduced floating type (bfloat16, float16), else itself.
+    /// The cast is recorded by autograd, so gradients flow back in the tensor's own type.
+    public var fullPrecision: Tensor {
+        let type = dtype
+        return type == .bfloat16 || type == .float16 ? to(.float32) : self
+    }
+}
