@@ -54,8 +54,15 @@ info: release
 # BENCH_ARGS replaces the case selection, e.g. BENCH_ARGS="--batches 1,4" for the full table of
 # docs/PERFORMANCE.md, which took 22 minutes with --steps 1 --rounds 3 on the shared machine.
 BENCH_ARGS ?= --batches 1
+BENCH_DATA ?= .cache/datasets/landscapes-256
 bench: release
-	PYTHONPATH=.cache/python $(BIN_RELEASE) bench models --python $(PYTHON) --json .build/bench.json --markdown .build/bench.md $(BENCH_ARGS)
+	@if [ ! -d "$(BENCH_DATA)" ] && [ "$(BENCH_DATA)" = .cache/datasets/landscapes-256 ]; then \
+	  echo "bench: no photo data set ($(BENCH_DATA), made by make fetch-photos); timing on synthetic 256² scenes instead (.cache/datasets/synth-256-bench)"; \
+	  [ -d .cache/datasets/synth-256-bench ] || $(BIN_RELEASE) dataset synth --count 64 --size 256 --out .cache/datasets/synth-256-bench > /dev/null; \
+	  PYTHONPATH=.cache/python $(BIN_RELEASE) bench models --python $(PYTHON) --data .cache/datasets/synth-256-bench --json .build/bench.json --markdown .build/bench.md $(BENCH_ARGS); \
+	else \
+	  PYTHONPATH=.cache/python $(BIN_RELEASE) bench models --python $(PYTHON) --data "$(BENCH_DATA)" --json .build/bench.json --markdown .build/bench.md $(BENCH_ARGS); \
+	fi
 
 # Real landscape photos from Debian packages → an aligned HED-sketch dataset in .cache/datasets.
 fetch-photos: release

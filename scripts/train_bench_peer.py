@@ -459,6 +459,13 @@ def main():
                 path = os.path.join(args.folder, "peer-output.safetensors")
                 save_file({"before": before, "output": peer.infer().contiguous()}, path)
                 reply({"losses": losses, "output": path})
+            elif command == "profile":
+                with torch.autograd.profiler.profile() as prof:
+                    for _ in range(n):
+                        peer.step()
+                ops = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)[:15]
+                reply({"operators": [{"name": e.key, "calls": e.count, "self_us": e.self_cpu_time_total,
+                                      "total_us": e.cpu_time_total} for e in ops]})
             elif command == "train":
                 times = []
                 for _ in range(n):

@@ -12,8 +12,10 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -235,7 +237,25 @@ CTTensor ct_pad_reflect(CTTensor t, const int64_t *pad, int npad) {
   CT_GUARD(nullptr, {
     TORCH_CHECK(npad == 2 || npad == 4 || npad == 6, "reflect padding takes 2, 4 or 6 values, got ", npad);
     if (npad == 2) return wrap(at::reflection_pad1d(t->t, ref(pad, npad)));
-    if (npad == 4) return wrap(at::reflection_pad2d(t->t, ref(pad, npad)));
+    if (npad == 4) {
+      const at::Tensor &x = t->t;
+      // libtorch 1.13 has no bfloat16 reflection padding, and its autocast runs the op in
+      // float32, costing two casts per padded convolution. For bfloat16 input the same result
+      // is put together from mirrored slices (autograd sums the gradients back the same way).
+      bool mirror = x.scalar_type() == at::kBFloat16 && x.dim() == 4 && pad[0] >= 0 && pad[1] >= 0 && pad[2] >= 0 &&
+                    pad[3] >= 0 && pad[0] < x.size(3) && pad[1] < x.size(3) && pad[2] < x.size(2) && pad[3] < x.size(2);
+      if (!mirror) return wrap(at::reflection_pad2d(x, ref(pad, npad)));
+      at::Tensor y = x;
+      for (int d = 0; d < 2; d++) {
+        int64_t dim = 3 - d, before = pad[2 * d], after = pad[2 * d + 1], n = y.size(dim);
+        std::vector<at::Tensor> parts;
+        if (before > 0) parts.push_back(y.narrow(dim, 1, before).flip({dim}));
+        parts.push_back(y);
+        if (after > 0) parts.push_back(y.narrow(dim, n - 1 - after, after).flip({dim}));
+        if (parts.size() > 1) y = at::cat(parts, dim);
+      }
+      return wrap(y);
+    }
     return wrap(at::reflection_pad3d(t->t, ref(pad, npad)));
   })
 }
@@ -694,6 +714,53 @@ int ct_autograd_grad(const CTTensor *outputs, int nout, const CTTensor *grad_out
 int ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int flag) { c10::GradMode::set_enabled(flag != 0); }
 void *ct_inference_mode_begin(void) { return new c10::InferenceMode(true); }
+
+// ---- profiler -------------------------------------------------------------------------
+// libtorch's (legacy) CPU profiler over the calling thread and the threads its work spreads to.
+// ct_profile_end aggregates the recorded ranges per operator: "name\tcalls\tself_us\ttotal_us"
+// lines, largest self time first; self time is a range's time minus that of ranges nested in it.
+int ct_profile_begin(void) {
+  CT_GUARD(-1, {
+    torch::autograd::profiler::enableProfilerLegacy(
+        torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU));
+    return 0;
+  })
+}
+char *ct_profile_end(void) {
+  CT_GUARD(nullptr, {
+    auto lists = torch::autograd::profiler::disableProfilerLegacy();
+    struct Totals { int64_t calls = 0; double self = 0, total = 0; };
+    std::map<std::string, Totals> totals;
+    for (auto &list : lists) {
+      struct Open { const torch::autograd::profiler::LegacyEvent *event; double children; };
+      std::vector<Open> open;
+      for (auto &e : list) {
+        if (e.kind() == torch::autograd::profiler::EventKind::PushRange) {
+          open.push_back({&e, 0});
+        } else if (e.kind() == torch::autograd::profiler::EventKind::PopRange) {
+          // The matching push is the innermost open range with the same handle.
+          auto it = std::find_if(open.rbegin(), open.rend(), [&](const Open &o) { return o.event->handle() == e.handle(); });
+          if (it == open.rend()) continue;
+          Open range = *it;
+          open.erase(std::next(it).base(), open.end());
+          double duration = range.event->cpuElapsedUs(e);
+          auto &t = totals[range.event->name()];
+          t.calls++;
+          t.total += duration;
+          t.self += duration - range.children;
+          if (!open.empty()) open.back().children += duration;
+        }
+      }
+    }
+    std::vector<std::pair<std::string, Totals>> rows(totals.begin(), totals.end());
+    std::sort(rows.begin(), rows.end(), [](auto &a, auto &b) { return a.second.self > b.second.self; });
+    std::string text;
+    for (auto &r : rows)
+      text += r.first + "\t" + std::to_string(r.second.calls) + "\t" + std::to_string(r.second.self) + "\t" +
+              std::to_string(r.second.total) + "\n";
+    return strdup(text.c_str());
+  })
+}
 
 // ---- mixed precision ----------------------------------------------------------------
 // CPU autocast is thread-local state, as torch.autocast("cpu"): entering saves the thread's

@@ -53,6 +53,9 @@ struct ModelsBench: ParsableCommand {
     @Option(help: "Write the results as Markdown to this file.")
     var markdown: String?
 
+    @Flag(help: "Also profile one training step of each case on both sides and print the operators with the most self time.")
+    var profile = false
+
     @Flag(help: "Skip the data loader measurement.")
     var noLoader = false
 
@@ -119,6 +122,7 @@ struct ModelsBench: ParsableCommand {
         settings.steps = steps
         settings.rounds = rounds
         settings.inferenceRuns = inferenceRuns
+        settings.profile = profile
         settings.peerEnvironment = ["PYTHONPATH": ".cache/python"]
         // The peer runs on as many threads as we do unless told otherwise: PyTorch's own default
         // can differ (cpuinfo's core count), which would compare thread counts, not code.

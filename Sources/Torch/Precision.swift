@@ -1,4 +1,5 @@
 import CTorch
+import Foundation
 import Synchronization
 
 /// The arithmetic networks run in. Weights, optimiser state, losses and checkpoints stay
@@ -57,5 +58,39 @@ extension Tensor {
     public var fullPrecision: Tensor {
         let type = dtype
         return type == .bfloat16 || type == .float16 ? to(.float32) : self
+    }
+}
+
+/// One operator's share of a profiled run (libtorch's CPU profiler).
+public struct ProfiledOperator: Sendable, Codable, Equatable {
+    public var name: String
+    public var calls: Int
+    /// Microseconds inside the operator itself, and including the operators it called.
+    public var selfMicroseconds: Double
+    public var totalMicroseconds: Double
+
+    public init(name: String, calls: Int, selfMicroseconds: Double, totalMicroseconds: Double) {
+        self.name = name
+        self.calls = calls
+        self.selfMicroseconds = selfMicroseconds
+        self.totalMicroseconds = totalMicroseconds
+    }
+}
+
+extension Torch {
+    /// Runs `body` under libtorch's CPU profiler and returns the per-operator totals, largest
+    /// self time first.
+    public static func profile(_ body: () throws -> Void) throws -> [ProfiledOperator] {
+        guard ct_profile_begin() == 0 else { throw TorchError("cannot start the profiler: \(takeLastError())") }
+        var failure: Error?
+        do { try body() } catch { failure = error }
+        guard let text = ct_profile_end() else { throw TorchError("cannot read the profile: \(takeLastError())") }
+        defer { free(text) }
+        if let failure { throw failure }
+        return String(cString: text).split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard f.count == 4, let calls = Int(f[1]), let own = Double(f[2]), let total = Double(f[3]) else { return nil }
+            return ProfiledOperator(name: String(f[0]), calls: calls, selfMicroseconds: own, totalMicroseconds: total)
+        }
     }
 }

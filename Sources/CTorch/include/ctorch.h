@@ -235,6 +235,10 @@ void *ct_inference_mode_begin(void);
 void ct_inference_mode_end(void *guard);
 // CPU autocast (torch.autocast("cpu", dtype)) on this thread; begin returns the state end restores.
 int ct_autocast_begin(int enabled, int dtype);
+// libtorch's CPU profiler: begin, then end returns per-operator totals as text lines
+// "name\tcalls\tself_us\ttotal_us" (free with free()); NULL / -1 on failure.
+int ct_profile_begin(void);
+char *ct_profile_end(void);
 void ct_autocast_end(int previous);
 int ct_autocast_enabled(void);
 

@@ -192,6 +192,13 @@ extension ModelBenchmarkWorker {
             case "train": reply(["seconds": timeTraining(steps: n)])
             case "infer": reply(["seconds": timeInference(runs: n)])
             case "rss": reply(["peakBytes": peakResidentBytes()])
+            case "profile":
+                do {
+                    let ops = try Torch.profile { for _ in 0 ..< n { _ = trainer.trainStep(input: x, target: y) } }
+                    reply(["operators": ops.prefix(15).map { ["name": $0.name, "calls": $0.calls, "self_us": $0.selfMicroseconds, "total_us": $0.totalMicroseconds] }])
+                } catch {
+                    reply(["error": "\(error)"])
+                }
             case "quit": return
             default: reply(["error": "unknown command \(command)"])
             }

@@ -130,6 +130,26 @@ public struct ModelBenchmarkReport: Sendable, Codable {
         ]
     }
 
+    /// Per profiled row: its operators by self time, Swift beside PyTorch (milliseconds per step).
+    var profileLines: [String] {
+        var out: [String] = []
+        for r in rows {
+            guard let ours = r.swiftProfile, let theirs = r.peerProfile, !ours.isEmpty || !theirs.isEmpty else { continue }
+            let ourTotal = ours.map(\.selfMicroseconds).reduce(0, +), theirTotal = theirs.map(\.selfMicroseconds).reduce(0, +)
+            out.append("")
+            out.append(String(format: "Profile of one training step, %@ (self time of the top operators: Swift %.0f ms, PyTorch %.0f ms):",
+                              r.benchCase.label, ourTotal / 1000, theirTotal / 1000))
+            for i in 0 ..< Swift.max(ours.count, theirs.count) {
+                func cell(_ list: [ProfiledOperator]) -> String {
+                    guard i < list.count else { return "" }
+                    return String(format: "%8.1f ms %5d× %@", list[i].selfMicroseconds / 1000, list[i].calls, list[i].name)
+                }
+                out.append(cell(ours).padding(toLength: 56, withPad: " ", startingAt: 0) + "  " + cell(theirs))
+            }
+        }
+        return out
+    }
+
     var peakLine: String {
         String(format: "measured peak %.1f GFLOP/s fp32", peakGFLOPS) + (peakBF16GFLOPS.map { String(format: ", %.1f bf16", $0) } ?? "")
             + String(format: "; threads: Swift %d, PyTorch %@", swiftThreads, peerThreads)
@@ -150,6 +170,7 @@ public struct ModelBenchmarkReport: Sendable, Codable {
         out += targets
         out.append("")
         out += notes
+        out += profileLines
         return out.joined(separator: "\n")
     }
 
@@ -163,6 +184,8 @@ public struct ModelBenchmarkReport: Sendable, Codable {
         out += targets.map { "- " + $0 }
         out.append("")
         out += notes.map { "- " + $0 }
+        let profile = profileLines
+        if !profile.isEmpty { out += ["", "```"] + profile + ["```"] }
         return out.joined(separator: "\n")
     }
 

@@ -11,6 +11,8 @@ public struct ModelBenchmarkRow: Sendable, Codable {
     public var swiftInference = 0.0, peerInference = 0.0
     public var swiftPeakBytes = 0.0, peerPeakBytes = 0.0
     public var trainingFLOPs = 0.0, inferenceFLOPs = 0.0
+    /// With `profile`: the operators with the most self time over one training step, each side.
+    public var swiftProfile: [ProfiledOperator]?, peerProfile: [ProfiledOperator]?
 
     public init(benchCase: ModelBenchmarkCase) { self.benchCase = benchCase }
 
@@ -43,6 +45,8 @@ public struct ModelBenchmarkSettings: Sendable {
     public var peerScript: String
     public var peerEnvironment: [String: String] = [:]
     public var peerArguments: [String] = []
+    /// Also profile one training step on each side (libtorch's profiler; PyTorch's for the peer).
+    public var profile = false
 
     public init(cases: [ModelBenchmarkCase], dataRoot: String, workerExecutable: String, workerArguments: [String],
                 python: String, peerScript: String) {
@@ -122,6 +126,18 @@ public enum ModelBenchmarkRunner {
         row.peerStep = median(theirSteps)
         row.swiftInference = median(ourPasses)
         row.peerInference = median(theirPasses)
+        if s.profile {
+            func operators(_ reply: [String: Any]) -> [ProfiledOperator] {
+                let list = reply["operators"] as? [[String: Any]] ?? []
+                return list.compactMap { o -> ProfiledOperator? in
+                    guard let name = o["name"] as? String, let calls = o["calls"] as? Int, let own = o["self_us"] as? Double,
+                          let total = o["total_us"] as? Double else { return nil }
+                    return ProfiledOperator(name: name, calls: calls, selfMicroseconds: own, totalMicroseconds: total)
+                }
+            }
+            row.swiftProfile = operators(try swift.send("profile 1"))
+            row.peerProfile = operators(try peer.send("profile 1"))
+        }
         row.swiftPeakBytes = try swift.send("rss")["peakBytes"] as? Double ?? 0
         row.peerPeakBytes = try peer.send("rss")["peakBytes"] as? Double ?? 0
     }

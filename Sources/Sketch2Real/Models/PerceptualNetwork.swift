@@ -26,10 +26,30 @@ public final class HEDVGG16Features: FeatureNetwork {
         self.stages = stages
     }
 
-    /// Computed in `Torch.precision` (see `Torch.mixedPrecision`), returned in float32.
-    public func features(_ images: Tensor) -> [Tensor] { Torch.mixedPrecision(precision) { stageOutputs(images) } }
+    /// The frozen network's weights in bfloat16, made on first bf16 use: autocast caches the
+    /// casts of trainable weights only, so without this copy every call would convert the
+    /// 7.6 million weights again.
+    private var lowPrecisionNetwork: HEDNetwork?
 
-    func stageOutputs(_ images: Tensor) -> [Tensor] {
+    /// Computed in `Torch.precision` (see `Torch.mixedPrecision`), returned in float32.
+    public func features(_ images: Tensor) -> [Tensor] {
+        let chosen = precision ?? Torch.precision
+        var net = network
+        if chosen == .bf16 {
+            if lowPrecisionNetwork == nil {
+                let copy = HEDNetwork()
+                try? copy.loadStateDict(Dictionary(uniqueKeysWithValues: network.stateDict()))
+                copy.to(.bfloat16)
+                copy.eval()
+                copy.freeze()
+                lowPrecisionNetwork = copy
+            }
+            net = lowPrecisionNetwork!
+        }
+        return Torch.mixedPrecision(chosen) { stageOutputs(images, network: net) }
+    }
+
+    func stageOutputs(_ images: Tensor, network: HEDNetwork) -> [Tensor] {
         let rgb = images.size(1) == 1 ? images.expand([images.size(0), 3, images.size(2), images.size(3)]) : images
         let mean = Tensor(HEDNetwork.meanBGR.map { $0 }, shape: [1, 3, 1, 1])
         var h = (rgb.flipped([1]) + 1.0) * 127.5 - mean
