@@ -1,6 +1,8 @@
-// Thin extern "C" layer over libtorch: every entry point converts handles,
-// calls one ATen function and turns any exception into a message.
-#include "ctorch.h"
+// The extern "C" layer over libtorch: every entry point converts handles, calls ATen and turns
+// any exception into a message. Kernels of our own live beside it: transposed_convolution.cpp
+// (oneDNN path and per-shape choice), fused_adam.cpp; autocast.cpp and profiler.cpp wrap those
+// libtorch facilities.
+#include "shim.h"
 
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
@@ -31,9 +33,7 @@
 #include <string>
 #include <vector>
 
-struct CTTensorImpl {
-  at::Tensor t;
-};
+using namespace ctshim;
 
 namespace {
 thread_local std::string last_error;
@@ -46,18 +46,7 @@ void set_error(const char *msg) {
   has_error = true;
 }
 
-CTTensor wrap(at::Tensor t) { return new CTTensorImpl{std::move(t)}; }
-
-c10::optional<at::Tensor> opt(CTTensor t) {
-  if (t == nullptr || !t->t.defined()) return c10::nullopt;
-  return t->t;
-}
-
 at::Tensor def(CTTensor t) { return t ? t->t : at::Tensor(); }
-
-at::IntArrayRef ref(const int64_t *p, int n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
-
-at::ScalarType st(int code) { return static_cast<at::ScalarType>(code); }
 
 at::TensorOptions options(int dtype, int device, int index) {
   auto o = at::TensorOptions().dtype(st(dtype));
@@ -87,20 +76,7 @@ char *dup(const std::string &s) {
 }
 } // namespace
 
-#define CT_GUARD(fail, ...)                                                                                           \
-  try {                                                                                                                \
-    __VA_ARGS__                                                                                                        \
-  } catch (const c10::Error &e) {                                                                                      \
-    set_error(e.what_without_backtrace());                                                                             \
-  } catch (const std::exception &e) {                                                                                  \
-    set_error(e.what());                                                                                               \
-  } catch (...) {                                                                                                      \
-    set_error("unknown C++ exception in libtorch");                                                                    \
-  }                                                                                                                    \
-  return fail;
 
-#define CT_TENSOR(...) CT_GUARD(nullptr, return wrap(__VA_ARGS__);)
-#define CT_STATUS(...) CT_GUARD(-1, __VA_ARGS__; return 0;)
 
 // Lets the OpenCV half of the shim report failures through the same channel.
 void ct_internal_set_error(const char *msg) { set_error(msg); }
@@ -369,201 +345,6 @@ CTTensor ct_conv2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, co
                    const int64_t *dilation, int64_t groups) {
   CT_TENSOR(at::conv2d(x->t, w->t, opt(b), ref(stride, 2), ref(padding, 2), ref(dilation, 2), groups))
 }
-// libtorch 1.13 runs CPU transposed convolutions on its slow im2col path (no oneDNN backend).
-// A transposed convolution is the input gradient of the ordinary convolution with the same
-// weight, so it is computed here by oneDNN's backward-data kernel; its own backward is an
-// ordinary convolution (input gradient) and an ordinary weight gradient, also oneDNN's.
-// Same function, sums in another order: results agree to float rounding.
-namespace {
-
-struct OneDNNConvTranspose2d : public torch::autograd::Function<OneDNNConvTranspose2d> {
-  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w,
-                            const at::Tensor &b, std::vector<int64_t> stride, std::vector<int64_t> padding,
-                            std::vector<int64_t> output_padding, std::vector<int64_t> dilation, int64_t groups) {
-    std::vector<int64_t> out_size{x.size(0), w.size(1) * groups, 0, 0};
-    for (int i = 0; i < 2; i++)
-      out_size[2 + i] = (x.size(2 + i) - 1) * stride[i] - 2 * padding[i] + dilation[i] * (w.size(2 + i) - 1) +
-                        output_padding[i] + 1;
-    // Only the shape of the "input" is read by the backward-data kernel.
-    at::Tensor shape_only = at::empty(out_size, x.options());
-    std::vector<int64_t> zero{0, 0};
-    at::Tensor y = std::get<0>(at::convolution_backward(x.contiguous(), shape_only, w, c10::nullopt, stride, padding,
-                                                        dilation, false, zero, groups, {true, false, false}));
-    bool has_bias = b.numel() > 0;
-    if (has_bias) y.add_(b.view({1, -1, 1, 1}));
-    ctx->save_for_backward({x, w});
-    ctx->saved_data["stride"] = stride;
-    ctx->saved_data["padding"] = padding;
-    ctx->saved_data["dilation"] = dilation;
-    ctx->saved_data["groups"] = groups;
-    ctx->saved_data["bias"] = has_bias;
-    return y;
-  }
-
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx,
-                                               torch::autograd::tensor_list grads) {
-    auto saved = ctx->get_saved_variables();
-    const at::Tensor &x = saved[0], &w = saved[1];
-    at::Tensor gy = grads[0].contiguous();
-    auto stride = ctx->saved_data["stride"].toIntVector();
-    auto padding = ctx->saved_data["padding"].toIntVector();
-    auto dilation = ctx->saved_data["dilation"].toIntVector();
-    int64_t groups = ctx->saved_data["groups"].toInt();
-    std::vector<int64_t> zero{0, 0};
-    at::Tensor gx, gw, gb;
-    if (ctx->needs_input_grad(0))
-      gx = at::convolution(gy, w, c10::nullopt, stride, padding, dilation, false, zero, groups);
-    if (ctx->needs_input_grad(1))
-      gw = std::get<1>(at::convolution_backward(x.contiguous(), gy, w, c10::nullopt, stride, padding, dilation, false,
-                                                zero, groups, {false, true, false}));
-    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum({0, 2, 3});
-    return {gx, gw, gb, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
-  }
-};
-
-// Which path wins depends on the processor and the shape: oneDNN's backward-data kernel beat the
-// im2col path on an Intel Xeon, and lost to it on an AMD EPYC (Zen 4) for pix2pix's layers. So
-// by default (mode "measure") the first call of each shape times both paths' forward passes on
-// the very tensors it was given and keeps the faster for the rest of the process; the key holds
-// everything the time depends on: shapes, strides, dtype, threads.
-std::atomic<int> transposed_mode{CT_TRANSPOSED_MEASURE};
-std::mutex transposed_choice_mutex;
-std::map<std::string, bool> transposed_choice;  // key → oneDNN path faster
-std::atomic<int64_t> transposed_measurements{0};
-// Where the choices persist between processes (empty: nowhere), so that every run on one
-// machine takes the same path per shape and a resumed run computes exactly what it would have.
-std::string transposed_cache_path;
-
-// Lines "key onednn|im2col". Caller holds the mutex.
-void load_transposed_cache() {
-  std::ifstream in(transposed_cache_path);
-  std::string key, choice;
-  while (in >> key >> choice) {
-    if (choice == "onednn" || choice == "im2col") transposed_choice.emplace(key, choice == "onednn");
-  }
-}
-
-// Written whole to a temporary file, then renamed over the cache. Caller holds the mutex.
-void save_transposed_cache() {
-  if (transposed_cache_path.empty()) return;
-  std::string tmp = transposed_cache_path + ".tmp." + std::to_string(static_cast<long>(getpid()));
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    for (auto &kv : transposed_choice) out << kv.first << " " << (kv.second ? "onednn" : "im2col") << "\n";
-    if (!out) { std::remove(tmp.c_str()); return; }
-  }
-  if (std::rename(tmp.c_str(), transposed_cache_path.c_str()) != 0) std::remove(tmp.c_str());
-}
-
-std::string transposed_key(const at::Tensor &x, const at::Tensor &w, const int64_t *stride, const int64_t *padding,
-                           const int64_t *output_padding, int64_t groups, const int64_t *dilation) {
-  std::string key;
-  for (auto v : x.sizes()) key += std::to_string(v) + ",";
-  key += "|";
-  for (auto v : w.sizes()) key += std::to_string(v) + ",";
-  for (int i = 0; i < 2; i++)
-    key += "|" + std::to_string(stride[i]) + "," + std::to_string(padding[i]) + "," + std::to_string(output_padding[i]) + "," +
-           std::to_string(dilation[i]);
-  key += "|" + std::to_string(groups) + "|" + std::to_string(static_cast<int>(x.scalar_type())) + "|" +
-         std::to_string(at::get_num_threads());
-  return key;
-}
-
-double best_seconds(const std::function<at::Tensor()> &f, int runs) {
-  double best = 1e30;
-  for (int i = 0; i < runs; i++) {
-    auto start = std::chrono::steady_clock::now();
-    (void)f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
-}
-} // namespace
-
-void ct_set_fast_transposed_convolution(int on) { transposed_mode = on != 0 ? CT_TRANSPOSED_ONEDNN : CT_TRANSPOSED_IM2COL; }
-int ct_fast_transposed_convolution(void) { return transposed_mode != CT_TRANSPOSED_IM2COL ? 1 : 0; }
-void ct_set_transposed_convolution_mode(int mode) { transposed_mode = mode; }
-int ct_transposed_convolution_mode(void) { return transposed_mode; }
-int64_t ct_transposed_convolution_measurements(void) { return transposed_measurements; }
-void ct_transposed_convolution_forget(void) {
-  std::lock_guard<std::mutex> lock(transposed_choice_mutex);
-  transposed_choice.clear();
-}
-int ct_set_transposed_convolution_cache(const char *path) {
-  std::lock_guard<std::mutex> lock(transposed_choice_mutex);
-  transposed_cache_path = path ? path : "";
-  if (!transposed_cache_path.empty()) load_transposed_cache();
-  return static_cast<int>(transposed_choice.size());
-}
-int ct_transposed_convolution_choices(int *onednn, int *im2col) {
-  std::lock_guard<std::mutex> lock(transposed_choice_mutex);
-  int a = 0, b = 0;
-  for (auto &kv : transposed_choice) (kv.second ? a : b)++;
-  *onednn = a;
-  *im2col = b;
-  return a + b;
-}
-
-CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *stride, const int64_t *padding,
-                             const int64_t *output_padding, int64_t groups, const int64_t *dilation) {
-  CT_GUARD(nullptr, {
-    at::Tensor input = x->t, weight = w->t;
-    at::Tensor bias = b ? b->t : at::Tensor();
-    // PyTorch 1.13's CPU autocast runs transposed convolutions in float32; the oneDNN path
-    // below runs them in the autocast dtype like every other convolution (weights through
-    // the autocast cache), since it is an ordinary convolution's backward-data kernel.
-    int mode = transposed_mode;
-    if (at::autocast::is_cpu_enabled() && input.device().is_cpu() && mode != CT_TRANSPOSED_IM2COL) {
-      auto low = at::autocast::get_autocast_cpu_dtype();
-      input = at::autocast::cached_cast(low, input, c10::DeviceType::CPU);
-      weight = at::autocast::cached_cast(low, weight, c10::DeviceType::CPU);
-      if (bias.defined()) bias = at::autocast::cached_cast(low, bias, c10::DeviceType::CPU);
-    }
-    bool low_precision = input.scalar_type() == at::kBFloat16 && weight.scalar_type() == at::kBFloat16;
-    bool fast = mode != CT_TRANSPOSED_IM2COL && input.device().is_cpu() &&
-                ((input.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat) || low_precision) &&
-                input.dim() == 4 && input.layout() == at::kStrided &&
-                weight.layout() == at::kStrided && at::globalContext().userEnabledMkldnn();
-    for (int i = 0; i < 2 && fast; i++) fast = output_padding[i] < stride[i] || output_padding[i] < dilation[i];
-    auto onednn = [&] {
-      // Autograd functions take no undefined tensors: an empty one stands for "no bias".
-      return OneDNNConvTranspose2d::apply(input, weight, bias.defined() ? bias : at::empty({0}, weight.options()),
-                                          std::vector<int64_t>(stride, stride + 2), std::vector<int64_t>(padding, padding + 2),
-                                          std::vector<int64_t>(output_padding, output_padding + 2),
-                                          std::vector<int64_t>(dilation, dilation + 2), groups);
-    };
-    auto im2col = [&] {
-      return at::conv_transpose2d(input, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt, ref(stride, 2),
-                                  ref(padding, 2), ref(output_padding, 2), groups, ref(dilation, 2));
-    };
-    if (fast && mode == CT_TRANSPOSED_MEASURE) {
-      std::string key = transposed_key(input, weight, stride, padding, output_padding, groups, dilation);
-      bool known = false;
-      {
-        std::lock_guard<std::mutex> lock(transposed_choice_mutex);
-        auto it = transposed_choice.find(key);
-        if (it != transposed_choice.end()) { known = true; fast = it->second; }
-      }
-      if (!known) {
-        // One warm-up and the best of three forward passes each, without autograd.
-        double t_onednn, t_im2col;
-        {
-          at::NoGradGuard no_grad;
-          t_onednn = best_seconds(onednn, 4);
-          t_im2col = best_seconds(im2col, 4);
-        }
-        fast = t_onednn <= t_im2col;
-        transposed_measurements++;
-        std::lock_guard<std::mutex> lock(transposed_choice_mutex);
-        // Another thread may have measured the same shape meanwhile: the first answer stays.
-        auto inserted = transposed_choice.emplace(key, fast);
-        fast = inserted.first->second;
-        if (inserted.second) save_transposed_cache();
-      }
-    }
-    return wrap(fast ? onednn() : im2col());
-  })
-}
 CTTensor ct_linear(CTTensor x, CTTensor w, CTTensor b) { CT_TENSOR(at::linear(x->t, w->t, opt(b))) }
 CTTensor ct_group_norm(CTTensor x, int64_t groups, CTTensor w, CTTensor b, double eps) {
   CT_TENSOR(at::group_norm(x->t, groups, opt(w), opt(b), eps, at::globalContext().userEnabledCuDNN()))
@@ -619,68 +400,6 @@ int ct_mul_scalar_(CTTensor t, double s) { CT_STATUS(t->t.mul_(scalar_for(t->t, 
 int ct_addcmul_(CTTensor t, CTTensor a, CTTensor b, double value) { CT_STATUS(t->t.addcmul_(a->t, b->t, value)) }
 int ct_addcdiv_(CTTensor t, CTTensor a, CTTensor b, double value) { CT_STATUS(t->t.addcdiv_(a->t, b->t, value)) }
 
-// One Adam update of a parameter in a single pass over p, g, m and v, instead of the eight
-// passes (and two temporaries) of the op-by-op form. Each element follows libtorch's kernels'
-// float operations: g·(1 − β1) + m·β1 as add with alpha, (1 − β2)·g·g + v·β2 as addcmul (each a
-// fused multiply-add on the kernel paths that fuse them), √v / √bc2 + ε, p + ((−lr/bc1)·m) /
-// denom as addcdiv — so the two agree to the last bit on every kernel path (FusedAdamTests). Dense float32 CPU tensors only;
-// returns 1 without touching anything for others.
-namespace {
-// Whether libtorch's vectorised kernels fuse a multiply and an add into one rounding. They do
-// on the AVX2 and AVX-512 kernel paths, which are compiled with FMA; the DEFAULT path
-// (ATEN_CPU_CAPABILITY=default, or a CPU without AVX2) rounds the product first. Found once
-// by running add(alpha) on values where the two differ: b·α − 1 = 2⁻¹¹ + 2⁻²⁴ exactly, and
-// 2⁻¹¹ when b·α is rounded to float first.
-bool kernels_fuse_multiply_add() {
-  static const bool fused = [] {
-    c10::InferenceMode guard;
-    at::Tensor a = at::full({64}, -1.0f, at::kFloat);
-    const float b = 1.0f + 0x1p-12f;
-    a.add_(at::full({64}, b, at::kFloat), b);
-    return a[0].item<float>() != 0x1p-11f;
-  }();
-  return fused;
-}
-
-void adam_update(bool fused_multiply_add, float *pp, float *mp, float *vp, const float *gp, int64_t begin, int64_t end,
-                 float b1, float a1, float b2, float a2, float bc2_sqrt, float step_size, float e) {
-#pragma clang fp contract(off)
-  for (int64_t i = begin; i < end; i++) {
-    const float gi = gp[i];
-    const float mb = mp[i] * b1, vb = vp[i] * b2, ag = a2 * gi;
-    const float mi = fused_multiply_add ? std::fma(gi, a1, mb) : gi * a1 + mb;
-    const float vi = fused_multiply_add ? std::fma(ag, gi, vb) : ag * gi + vb;
-    const float denom = std::sqrt(vi) / bc2_sqrt + e;
-    mp[i] = mi;
-    vp[i] = vi;
-    pp[i] = pp[i] + (step_size * mi) / denom;
-  }
-}
-} // namespace
-
-int ct_adam_step_(CTTensor param, CTTensor grad, CTTensor exp_avg, CTTensor exp_avg_sq, double lr, double beta1,
-                  double beta2, double eps, int64_t step) {
-  CT_GUARD(-1, {
-    at::Tensor &p = param->t, &m = exp_avg->t, &v = exp_avg_sq->t;
-    const at::Tensor &g = grad->t;
-    const at::Tensor *all[] = {&p, &g, &m, &v};
-    for (const at::Tensor *t : all)
-      if (!t->device().is_cpu() || t->scalar_type() != at::kFloat || !t->is_contiguous() || t->numel() != p.numel())
-        return 1;
-    const float b1 = static_cast<float>(beta1), a1 = static_cast<float>(1 - beta1);
-    const float b2 = static_cast<float>(beta2), a2 = static_cast<float>(1 - beta2);
-    const double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
-    const float bc2_sqrt = static_cast<float>(std::sqrt(1 - std::pow(beta2, static_cast<double>(step))));
-    const float step_size = static_cast<float>(-(lr / bc1)), e = static_cast<float>(eps);
-    float *pp = p.data_ptr<float>(), *mp = m.data_ptr<float>(), *vp = v.data_ptr<float>();
-    const float *gp = g.data_ptr<float>();
-    const bool fused = kernels_fuse_multiply_add();
-    at::parallel_for(0, p.numel(), 32768, [&](int64_t begin, int64_t end) {
-      adam_update(fused, pp, mp, vp, gp, begin, end, b1, a1, b2, a2, bc2_sqrt, step_size, e);
-    });
-    return 0;
-  })
-}
 int ct_copy_(CTTensor dst, CTTensor src) { CT_STATUS(dst->t.copy_(src->t)) }
 int ct_zero_(CTTensor t) { CT_STATUS(t->t.zero_()) }
 int ct_fill_(CTTensor t, double value) { CT_STATUS(t->t.fill_(value)) }
@@ -714,71 +433,6 @@ int ct_autograd_grad(const CTTensor *outputs, int nout, const CTTensor *grad_out
 int ct_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
 void ct_set_grad_enabled(int flag) { c10::GradMode::set_enabled(flag != 0); }
 void *ct_inference_mode_begin(void) { return new c10::InferenceMode(true); }
-
-// ---- profiler -------------------------------------------------------------------------
-// libtorch's (legacy) CPU profiler over the calling thread and the threads its work spreads to.
-// ct_profile_end aggregates the recorded ranges per operator: "name\tcalls\tself_us\ttotal_us"
-// lines, largest self time first; self time is a range's time minus that of ranges nested in it.
-int ct_profile_begin(void) {
-  CT_GUARD(-1, {
-    torch::autograd::profiler::enableProfilerLegacy(
-        torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU));
-    return 0;
-  })
-}
-char *ct_profile_end(void) {
-  CT_GUARD(nullptr, {
-    auto lists = torch::autograd::profiler::disableProfilerLegacy();
-    struct Totals { int64_t calls = 0; double self = 0, total = 0; };
-    std::map<std::string, Totals> totals;
-    for (auto &list : lists) {
-      struct Open { const torch::autograd::profiler::LegacyEvent *event; double children; };
-      std::vector<Open> open;
-      for (auto &e : list) {
-        if (e.kind() == torch::autograd::profiler::EventKind::PushRange) {
-          open.push_back({&e, 0});
-        } else if (e.kind() == torch::autograd::profiler::EventKind::PopRange) {
-          // The matching push is the innermost open range with the same handle.
-          auto it = std::find_if(open.rbegin(), open.rend(), [&](const Open &o) { return o.event->handle() == e.handle(); });
-          if (it == open.rend()) continue;
-          Open range = *it;
-          open.erase(std::next(it).base(), open.end());
-          double duration = range.event->cpuElapsedUs(e);
-          auto &t = totals[range.event->name()];
-          t.calls++;
-          t.total += duration;
-          t.self += duration - range.children;
-          if (!open.empty()) open.back().children += duration;
-        }
-      }
-    }
-    std::vector<std::pair<std::string, Totals>> rows(totals.begin(), totals.end());
-    std::sort(rows.begin(), rows.end(), [](auto &a, auto &b) { return a.second.self > b.second.self; });
-    std::string text;
-    for (auto &r : rows)
-      text += r.first + "\t" + std::to_string(r.second.calls) + "\t" + std::to_string(r.second.self) + "\t" +
-              std::to_string(r.second.total) + "\n";
-    return strdup(text.c_str());
-  })
-}
-
-// ---- mixed precision ----------------------------------------------------------------
-// CPU autocast is thread-local state, as torch.autocast("cpu"): entering saves the thread's
-// previous setting (enabled flag in bit 0, dtype above bit 8) and nests the cast cache, which
-// holds each weight's low-precision copy until the outermost scope ends.
-int ct_autocast_begin(int enabled, int dtype) {
-  int previous = (at::autocast::is_cpu_enabled() ? 1 : 0) | (static_cast<int>(at::autocast::get_autocast_cpu_dtype()) << 8);
-  at::autocast::set_cpu_enabled(enabled != 0);
-  if (enabled) at::autocast::set_autocast_cpu_dtype(st(dtype));
-  at::autocast::increment_nesting();
-  return previous;
-}
-void ct_autocast_end(int previous) {
-  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  at::autocast::set_cpu_enabled((previous & 1) != 0);
-  at::autocast::set_autocast_cpu_dtype(st(previous >> 8));
-}
-int ct_autocast_enabled(void) { return at::autocast::is_cpu_enabled() ? 1 : 0; }
 void ct_inference_mode_end(void *guard) { delete static_cast<c10::InferenceMode *>(guard); }
 
 // ---- random generator -------------------------------------------------------------

@@ -98,6 +98,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Multimodal: length of the latent code z.")
     var nz = 8
 
+    @Option(help: "Differentiable augmentation of the discriminators' inputs (DiffAugment): auto (color,translation,cutout when the training split has fewer than 2000 pairs, else none), none, or a comma-separated list of color, translation, cutout.")
+    var augment = "auto"
+
     @Option(name: .customLong("lambda-kl"), help: "Multimodal: weight of KL(q(z|y) ‖ N(0, I)), summed over the batch (default 0.01; 0.3 for lsragan; 0 for msgan).")
     var lambdaKL: Double?
 
@@ -233,6 +236,12 @@ struct TrainCommand: ParsableCommand {
         if let lambdaFeatureMatching { c.lambdaFeatureMatching = lambdaFeatureMatching }
         c.vgg19Weights = vgg19Weights
         c.multimodal.nz = nz
+        if augment.lowercased() == "auto" {
+            let pairs = (try? PairedDataset(root: data, split: "train", options: c.data).count) ?? 0
+            c.augment = pairs > 0 && pairs < DiffAugment.automaticBelowPairs ? DiffAugment() : nil
+        } else {
+            c.augment = try DiffAugment.parse(augment)
+        }
         if let lambdaKL { c.multimodal.lambdaKL = lambdaKL }
         if let lambdaZ { c.multimodal.lambdaZ = lambdaZ }
         if let lambdaGAN { c.multimodal.lambdaGAN = lambdaGAN }
@@ -296,6 +305,8 @@ struct TrainCommand: ParsableCommand {
         let limit = resume && maxSteps > 0 ? maxSteps : nil
         if !resume {
             let config = try makeConfig()
+            print("discriminator augmentation: \(config.augment.map(\.description) ?? "none")"
+                + (augment.lowercased() == "auto" ? " (--augment auto: on below \(DiffAugment.automaticBelowPairs) training pairs)" : ""))
             try MemoryBudget.check(needs: try MemoryBudget.trainingBytes(config),
                                    for: "training \(config.model.rawValue) on \(config.data.preprocess.cropSize)² crops in batches of \(config.batchSize)",
                                    ignore: runtime.ignoreMemoryLimit)

@@ -1,4 +1,5 @@
-// C interface to libtorch. Opaque handles, one function per op, no logic.
+// C interface to libtorch and OpenCV: opaque handles, one function per op; the few kernels of
+// our own (transposed convolution, fused Adam) are documented where they are declared.
 // A function that produces a tensor returns NULL on failure; a function that
 // returns int returns 0 on success and -1 on failure. On failure the message
 // is available from ct_last_error() on the same thread.

@@ -102,11 +102,15 @@ public final class DataLoader: @unchecked Sendable {
 
         deinit { cancel() }
 
-        /// Stops the workers (also done when the iterator is released).
+        /// Stops the workers and waits until each has left (a worker busy with an image
+        /// finishes that one first). Waiting matters on the error paths: a process that exits
+        /// while a worker still decodes races the worker against the libraries' teardown.
+        /// Also done when the iterator is released.
         public func cancel() {
             condition.lock()
             cancelled = true
             condition.broadcast()
+            while running > 0 { condition.wait() }
             condition.unlock()
         }
 

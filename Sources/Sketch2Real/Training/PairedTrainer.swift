@@ -78,7 +78,10 @@ public final class PairedTrainer: TrainingAlgorithm {
         discriminator.unfreeze()
         let realPair = Tensor.cat([x, y], dim: 1)
         let fakePair = Tensor.cat([x, fake.detached()], dim: 1)
-        let lossD = config.gan.discriminatorLoss(real: discriminator(realPair), fake: discriminator(fakePair))
+        // With augmentation, D sees each pair under its own random transform.
+        let augment = config.augment
+        func seen(_ inputs: [Tensor]) -> [Tensor] { augment.map { $0(inputs) } ?? inputs }
+        let lossD = config.gan.discriminatorLoss(real: discriminator(seen([realPair])[0]), fake: discriminator(seen([fakePair])[0]))
         optimizerD.zeroGrad()
         lossD.backward()
         optimizerD.step()
@@ -87,8 +90,11 @@ public final class PairedTrainer: TrainingAlgorithm {
         discriminator.freeze()
         var losses: [String: Double] = ["D": lossD.item()]
         let needFeatures = config.lambdaFeatureMatching > 0
-        let fakeFeatures = needFeatures ? discriminator.features(Tensor.cat([x, fake], dim: 1)) : []
-        let fakeOutputs = needFeatures ? fakeFeatures.map { $0.last! } : discriminator(Tensor.cat([x, fake], dim: 1))
+        // Feature matching compares D's activations on the generated and the real pair at the
+        // same places, so both go through one shared transform.
+        let judged = seen(needFeatures ? [Tensor.cat([x, fake], dim: 1), realPair] : [Tensor.cat([x, fake], dim: 1)])
+        let fakeFeatures = needFeatures ? discriminator.features(judged[0]) : []
+        let fakeOutputs = needFeatures ? fakeFeatures.map { $0.last! } : discriminator(judged[0])
         let ganG = config.gan.generatorLoss(fake: fakeOutputs)
         var total = ganG
         losses["G_GAN"] = ganG.item()
@@ -103,7 +109,7 @@ public final class PairedTrainer: TrainingAlgorithm {
             losses["G_perceptual"] = p.item()
         }
         if needFeatures {
-            let realFeatures = withNoGrad { discriminator.features(realPair) }
+            let realFeatures = withNoGrad { discriminator.features(judged[1]) }
             let fm = FeatureMatchingLoss.loss(fake: fakeFeatures, real: realFeatures)
             total = total + fm * config.lambdaFeatureMatching
             losses["G_FM"] = fm.item()

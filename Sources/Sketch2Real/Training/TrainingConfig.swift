@@ -30,6 +30,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var lambdaPerceptual = 10.0
     /// Discriminator feature-matching weight; 0 switches it off.
     public var lambdaFeatureMatching = 0.0
+    /// Differentiable augmentation of every discriminator input (nil: none). The library's
+    /// default is none; `train --augment auto` turns it on for training sets under 2000 pairs.
+    public var augment: DiffAugment?
     public var perceptualWeights = [1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4]
     /// safetensors of torchvision's VGG19 to use instead of the HED VGG16 for the perceptual loss.
     public var vgg19Weights: String?
@@ -80,6 +83,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         try read(.lambdaL1, &t.lambdaL1)
         try read(.lambdaPerceptual, &t.lambdaPerceptual)
         try read(.lambdaFeatureMatching, &t.lambdaFeatureMatching)
+        t.augment = try c.decodeIfPresent(DiffAugment.self, forKey: .augment)
         try read(.perceptualWeights, &t.perceptualWeights)
         t.vgg19Weights = try c.decodeIfPresent(String.self, forKey: .vgg19Weights)
         try read(.initScheme, &t.initScheme)
@@ -217,6 +221,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public func validate() throws {
         try data.validate()
         try discriminator.validate()
+        try augment?.validate()
         switch model {
         case .sragan, .lsragan: try sragan.validate()
         case .pix2pix: try pix2pix.validate()

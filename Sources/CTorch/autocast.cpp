@@ -1,0 +1,29 @@
+// CPU autocast scopes (torch.autocast("cpu", dtype)).
+#include "shim.h"
+
+#include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+
+using namespace ctshim;
+
+extern "C" {
+
+// ---- mixed precision ----------------------------------------------------------------
+// CPU autocast is thread-local state, as torch.autocast("cpu"): entering saves the thread's
+// previous setting (enabled flag in bit 0, dtype above bit 8) and nests the cast cache, which
+// holds each weight's low-precision copy until the outermost scope ends.
+int ct_autocast_begin(int enabled, int dtype) {
+  int previous = (at::autocast::is_cpu_enabled() ? 1 : 0) | (static_cast<int>(at::autocast::get_autocast_cpu_dtype()) << 8);
+  at::autocast::set_cpu_enabled(enabled != 0);
+  if (enabled) at::autocast::set_autocast_cpu_dtype(st(dtype));
+  at::autocast::increment_nesting();
+  return previous;
+}
+void ct_autocast_end(int previous) {
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  at::autocast::set_cpu_enabled((previous & 1) != 0);
+  at::autocast::set_autocast_cpu_dtype(st(previous >> 8));
+}
+int ct_autocast_enabled(void) { return at::autocast::is_cpu_enabled() ? 1 : 0; }
+
+} // extern "C"
