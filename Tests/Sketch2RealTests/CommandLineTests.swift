@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Sketch2Real
 import Torch
 
 /// Runs the built `sketch2real` program as a user would.
@@ -23,6 +24,15 @@ final class CommandLineTests: XCTestCase {
         // One thread per physical core unless SKETCH2REAL_THREADS chose (the test matrix sets it).
         let expected = ProcessInfo.processInfo.environment["SKETCH2REAL_THREADS"].flatMap(Int.init) ?? Torch.physicalCores() ?? Torch.threads
         XCTAssertTrue(r.output.contains("threads      \(expected) intra-op"), r.output)
+        // The precision `auto` picks here, and why; the kernel choices known so far.
+        let picked = PrecisionChoice.auto.resolve().precision.rawValue
+        XCTAssertNotNil(r.output.range(of: "(?m)^precision\\s+\(picked) \\(auto: ", options: .regularExpression), r.output)
+        XCTAssertNotNil(r.output.range(of: #"(?m)^kernels\s+transposed convolutions: .* shape\(s\) known"#, options: .regularExpression), r.output)
+        let forced = try run(["info", "--no-benchmark", "--precision", "fp32"])
+        XCTAssertTrue(forced.output.contains("precision    fp32 (asked for (--precision fp32)"), forced.output)
+        let bad = try run(["info", "--no-benchmark", "--precision", "fp8"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.error.contains("fp8"), bad.error)
     }
 
     func testInfoMeasuresMatmul() throws {
