@@ -114,6 +114,13 @@ public final class DataLoader: @unchecked Sendable {
             condition.unlock()
         }
 
+        /// Workers still running (0 once `cancel` has returned).
+        public var activeWorkers: Int {
+            condition.lock()
+            defer { condition.unlock() }
+            return running
+        }
+
         private func work() {
             while true {
                 condition.lock()
