@@ -61,37 +61,27 @@ def plot(path):
                     box[3] - (min(max(y, y0), y1) - y0) / (y1 - y0) * (box[3] - box[1])) for x, y in zip(sx, sy)]
             draw.line(pts, fill=COLOURS[i % len(COLOURS)], width=2)
     for i, name in enumerate(logs):
-        draw.text((10 + i * 260, 2 * panel_h + 10), "— " + name, fill=COLOURS[i % len(COLOURS)])
+        draw.text((10 + i * 260, 2 * panel_h + 10), "-- " + name, fill=COLOURS[i % len(COLOURS)])
     image.save(path)
 
 
 def metrics(run):
+    """The evaluation's metrics by label, as `eval` wrote them to metrics.json."""
     path = os.path.join(out, "eval-" + os.path.basename(run), "metrics.json")
     with open(path) as f:
-        return json.load(f)
-
-
-def flatten(d, prefix=""):
-    flat = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            flat.update(flatten(v, prefix + k + "."))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            flat[prefix + k] = v
-    return flat
+        model = json.load(f)["models"][0]
+    return {m["label"]: m["value"] for m in model["metrics"] if isinstance(m.get("value"), (int, float))}
 
 
 lines = []
 plot(os.path.join(out, "loss-curves.png"))
 lines.append(f"Loss curves: {os.path.join(out, 'loss-curves.png')}")
 lines.append("")
-table = {os.path.basename(r): flatten(metrics(r)) for r in runs}
+table = {os.path.basename(r): metrics(r) for r in runs}
 names = list(table)
-wanted = [k for k in table[names[0]] if any(s in k.lower() for s in ("l1", "psnr", "ssim", "lpips", "fd", "kid"))
-          and not any(s in k.lower() for s in ("std", "count", "subset", "seed", "size"))]
-lines.append("| metric | " + " | ".join(names) + " | fp32 spread | bf16 within the fp32 spread ± itself |")
+lines.append("| metric | " + " | ".join(names) + " | fp32 spread | bf16 within the fp32 range ± its spread |")
 lines.append("|---|" + "---|" * (len(names) + 2))
-for key in wanted:
+for key in table[names[0]]:
     values = [table[n].get(key) for n in names]
     if any(v is None for v in values):
         continue

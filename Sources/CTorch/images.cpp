@@ -1,6 +1,6 @@
 // OpenCV entry points of the shim: image codecs, resizing and classic edge operators.
 // Tensors and cv::Mat share memory at the boundary; outputs are copied into fresh tensors.
-#include "ctorch.h"
+#include "shim.h"
 
 #include <ATen/ATen.h>
 #include <opencv2/core.hpp>
@@ -14,14 +14,9 @@
 #include <string>
 #include <vector>
 
-struct CTTensorImpl {
-  at::Tensor t;
-};
-
-void ct_internal_set_error(const char *msg);
+using ctshim::wrap;
 
 namespace {
-CTTensor wrap(at::Tensor t) { return new CTTensorImpl{std::move(t)}; }
 
 // A Mat view of a contiguous CPU tensor shaped HW or HWC.
 cv::Mat view(const at::Tensor &t, int depth) {
@@ -51,6 +46,7 @@ void quiet() {
 }
 } // namespace
 
+// CT_GUARD (shim.h) with OpenCV's exceptions caught too.
 #define IMG_GUARD(fail, ...)                                                                                           \
   try {                                                                                                                \
     __VA_ARGS__                                                                                                        \

@@ -39,9 +39,11 @@ public final class Adam: Optimizer {
     private var expAvgSq: [Tensor?]
 
     /// Whether dense float32 CPU parameters take the one-pass update (the same arithmetic as the
-    /// op-by-op form, without its seven extra passes over memory); on by default. The switch
+    /// op-by-op form, bit for bit, without its seven extra passes over memory). Off by default:
+    /// its per-element loop is not vectorised, and on an AMD EPYC Zen 4 it made a pix2pix 128²
+    /// step (44.6 M parameters) 459 ms against 286 ms with libtorch's vectorised ops. The switch
     /// exists to measure the difference.
-    nonisolated(unsafe) public static var fused = true
+    nonisolated(unsafe) public static var fused = false
 
     public init(_ parameters: [Tensor], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                 eps: Double = 1e-8, weightDecay: Double = 0) {

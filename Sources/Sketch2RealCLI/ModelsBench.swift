@@ -65,8 +65,8 @@ struct ModelsBench: ParsableCommand {
     @Flag(help: "For before/after measurements: Swift inference under no-grad instead of inference mode.")
     var noInferenceMode = false
 
-    @Flag(help: "For before/after measurements: Swift's Adam updates op by op instead of in one pass.")
-    var unfusedAdam = false
+    @Flag(help: "For before/after measurements: Swift's Adam updates in one (scalar) pass instead of libtorch's vectorised ops.")
+    var fusedAdam = false
 
     func list<T>(_ text: String, _ name: String, _ parse: (String) -> T?) throws -> [T] {
         let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -117,7 +117,7 @@ struct ModelsBench: ParsableCommand {
                                               workerArguments: ["bench", "worker", "--threads", String(threads)]
                                                   + ["--transposed-convolution", transposedConvolution.rawValue]
                                                   + (noInferenceMode ? ["--no-inference-mode"] : [])
-                                                  + (unfusedAdam ? ["--unfused-adam"] : []),
+                                                  + (fusedAdam ? ["--fused-adam"] : []),
                                               python: python, peerScript: peerScript)
         settings.steps = steps
         settings.rounds = rounds
@@ -176,13 +176,13 @@ struct BenchWorkerCommand: ParsableCommand {
     var noInferenceMode = false
     @Option(help: "Transposed convolutions: im2col, onednn or measure.")
     var transposedConvolution: TransposedConvolutionChoice = .measure
-    @Flag(help: "Adam updates op by op.")
-    var unfusedAdam = false
+    @Flag(help: "Adam updates in one pass.")
+    var fusedAdam = false
 
     func run() throws {
         runtime.apply()
         Torch.transposedConvolutionPath = transposedConvolution.path
-        if unfusedAdam { Adam.fused = false }
+        Adam.fused = fusedAdam
         guard let kind = ModelKind(rawValue: model) else { throw ValidationError("unknown model \(model)") }
         do {
             let worker = try ModelBenchmarkWorker(ModelBenchmarkCase(model: kind, size: size, batch: batch), dataRoot: data,

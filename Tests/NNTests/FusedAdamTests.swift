@@ -4,7 +4,7 @@ import XCTest
 
 /// The one-pass Adam update against the op-by-op one it replaces.
 final class FusedAdamTests: XCTestCase {
-    override func tearDown() { Adam.fused = true }
+    override func tearDown() { Adam.fused = false }
 
     func run(fused: Bool, steps: Int) -> [Float] {
         Adam.fused = fused
