@@ -38,7 +38,11 @@ public final class HEDVGG16Features: FeatureNetwork {
         if chosen == .bf16 {
             if lowPrecisionNetwork == nil {
                 let copy = HEDNetwork()
-                try? copy.loadStateDict(Dictionary(uniqueKeysWithValues: network.stateDict()))
+                do {
+                    try copy.loadStateDict(Dictionary(uniqueKeysWithValues: network.stateDict()))
+                } catch {
+                    preconditionFailure("a HEDNetwork takes another HEDNetwork's state dict: \(error)")
+                }
                 copy.to(.bfloat16)
                 copy.eval()
                 copy.freeze()

@@ -8,7 +8,7 @@ public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
     /// The precision to run in and why. `auto` picks bfloat16 where the processor computes it
     /// natively (the `avx512_bf16` or `amx_bf16`/`amx_tile` flags) and libtorch can reach those
     /// kernels through oneDNN; float32 everywhere else, where bfloat16 is emulated and slower.
-    public func resolve(cpuFeatures: [String] = SystemReport.collect().cpuFeatures,
+    public func resolve(cpuFeatures: [String] = SystemReport.cpuFeatures(),
                         oneDNN: Bool = Torch.isMKLDNNAvailable) -> (precision: Precision, reason: String) {
         let native = cpuFeatures.filter { ["avx512_bf16", "amx_bf16", "amx_tile"].contains($0) }
         switch self {

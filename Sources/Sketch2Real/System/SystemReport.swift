@@ -64,6 +64,9 @@ public struct SystemReport: Sendable {
         return "unknown"
     }
 
+    /// This machine's SIMD features (as `collect()` reports them), read from /proc/cpuinfo alone.
+    public static func cpuFeatures() -> [String] { cpuFeatures(cpuinfo: readWholeFile("/proc/cpuinfo")) }
+
     /// SIMD features that matter to libtorch's kernels, in a fixed order.
     static func cpuFeatures(cpuinfo: String) -> [String] {
         let wanted = ["sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile", "neon", "asimd"]

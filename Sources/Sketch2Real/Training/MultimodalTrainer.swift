@@ -143,14 +143,13 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         let (rebuilt, rebuiltTarget) = encoded.map { ($0.fake, yE) } ?? (fakeRandom.narrow(dim: 0, start: 0, length: half), yE)
         // With augmentation every discriminator input goes through a random transform; feature
         // matching's generated and real inputs share one, so their activations line up.
-        let seen = { (inputs: [Tensor]) -> [Tensor] in self.config.augment.map { $0(inputs) } ?? inputs }
-        let judgedInputs = seen(needFeatures ? [pair(judgedSketch, judged), pair(judgedSketch, judgedTarget)] : [pair(judgedSketch, judged)])
+        let judgedInputs = config.discriminatorView(needFeatures ? [pair(judgedSketch, judged), pair(judgedSketch, judgedTarget)] : [pair(judgedSketch, judged)])
         let fakeFeatures = needFeatures ? discriminator.features(judgedInputs[0]) : []
         let ganG = config.gan.generatorLoss(fake: needFeatures ? fakeFeatures.map { $0.last! } : discriminator(judgedInputs[0]))
         total = total + ganG * options.lambdaGAN
         losses["G_GAN"] = ganG.item()
         if let discriminator2, options.lambdaGAN2 > 0 {
-            let gan2 = config.gan.generatorLoss(fake: discriminator2(seen([pair2(xRandom, fakeRandom)])[0]))
+            let gan2 = config.gan.generatorLoss(fake: discriminator2(config.discriminatorView([pair2(xRandom, fakeRandom)])[0]))
             total = total + gan2 * options.lambdaGAN2
             losses["G_GAN2"] = gan2.item()
         }
@@ -213,8 +212,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
     /// One step of a discriminator on real and generated inputs; returns its loss.
     func update(_ d: MultiScaleDiscriminator, _ optimizer: Adam, real: Tensor, fake: Tensor) -> Double {
         d.unfreeze()
-        let (seenReal, seenFake) = config.augment.map { ($0(real), $0(fake)) } ?? (real, fake)
-        let loss = config.gan.discriminatorLoss(real: d(seenReal), fake: d(seenFake))
+        let loss = config.gan.discriminatorLoss(real: d(config.discriminatorView([real])[0]), fake: d(config.discriminatorView([fake])[0]))
         optimizer.zeroGrad()
         loss.backward()
         optimizer.step()

@@ -79,9 +79,8 @@ public final class PairedTrainer: TrainingAlgorithm {
         let realPair = Tensor.cat([x, y], dim: 1)
         let fakePair = Tensor.cat([x, fake.detached()], dim: 1)
         // With augmentation, D sees each pair under its own random transform.
-        let augment = config.augment
-        func seen(_ inputs: [Tensor]) -> [Tensor] { augment.map { $0(inputs) } ?? inputs }
-        let lossD = config.gan.discriminatorLoss(real: discriminator(seen([realPair])[0]), fake: discriminator(seen([fakePair])[0]))
+        let lossD = config.gan.discriminatorLoss(real: discriminator(config.discriminatorView([realPair])[0]),
+                                                 fake: discriminator(config.discriminatorView([fakePair])[0]))
         optimizerD.zeroGrad()
         lossD.backward()
         optimizerD.step()
@@ -92,7 +91,7 @@ public final class PairedTrainer: TrainingAlgorithm {
         let needFeatures = config.lambdaFeatureMatching > 0
         // Feature matching compares D's activations on the generated and the real pair at the
         // same places, so both go through one shared transform.
-        let judged = seen(needFeatures ? [Tensor.cat([x, fake], dim: 1), realPair] : [Tensor.cat([x, fake], dim: 1)])
+        let judged = config.discriminatorView(needFeatures ? [Tensor.cat([x, fake], dim: 1), realPair] : [Tensor.cat([x, fake], dim: 1)])
         let fakeFeatures = needFeatures ? discriminator.features(judged[0]) : []
         let fakeOutputs = needFeatures ? fakeFeatures.map { $0.last! } : discriminator(judged[0])
         let ganG = config.gan.generatorLoss(fake: fakeOutputs)

@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import Torch
 
 /// The model families one command trains.
 public enum ModelKind: String, Sendable, Codable, CaseIterable {
@@ -33,6 +34,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// Differentiable augmentation of every discriminator input (nil: none). The library's
     /// default is none; `train --augment auto` turns it on for training sets under 2000 pairs.
     public var augment: DiffAugment?
+
+    /// What a discriminator is shown of `inputs`: one draw of `augment` shared by all of them,
+    /// or the inputs themselves without augmentation.
+    public func discriminatorView(_ inputs: [Tensor]) -> [Tensor] { augment.map { $0(inputs) } ?? inputs }
     public var perceptualWeights = [1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4]
     /// safetensors of torchvision's VGG19 to use instead of the HED VGG16 for the perceptual loss.
     public var vgg19Weights: String?
