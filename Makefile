@@ -19,6 +19,7 @@ release: bootstrap
 # Builds everything and runs every test; the last line is the runner's summary.
 test: bootstrap
 	@echo "building and running the tests"
+	python3 scripts/rcc_extract.py selftest
 	$(SWIFT) build --build-tests
 	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
 

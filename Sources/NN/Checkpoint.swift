@@ -176,7 +176,7 @@ public struct Checkpoint {
         if restoreRNG, let rngState { try Torch.setRNGState(rngState) }
     }
 
-    static func checkCompatible(_ module: Module, _ values: [String: Tensor], network: String) throws {
+    public static func checkCompatible(_ module: Module, _ values: [String: Tensor], network: String) throws {
         let expected = Dictionary(module.stateDict(), uniquingKeysWith: { a, _ in a })
         let missing = expected.keys.filter { values[$0] == nil }.sorted()
         let unexpected = values.keys.filter { expected[$0] == nil }.sorted()

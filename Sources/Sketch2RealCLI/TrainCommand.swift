@@ -44,6 +44,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run's latest checkpoint (its saved configuration is used).")
     var resume = false
 
+    @Option(help: ArgumentHelp("Start a new run from the weights of an earlier run (its latest checkpoint: G, D, E, D2) or of an exported model file (G, E), e.g. a model pretrained on synthetic scenes.", valueName: "run-folder|file"))
+    var initFrom: String?
+
     @Option(help: "Image side after preprocessing (a multiple of the generator's stride).")
     var size = 256
 
@@ -170,8 +173,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SRAGAN: attention in every k-th residual block (1 dense, 0 none).")
     var attentionEvery = 2
 
-    @Option(help: "SRAGAN decoder: transposed or resizeConv.")
-    var upsampling: UpsamplingKind = .transposed
+    @Option(help: "SRAGAN/LSRAGAN decoder: resizeConv (default: nearest ×2 + 3×3 convolution, no checkerboard) or transposed (the thesis's).")
+    var upsampling: UpsamplingKind?
 
     @Flag(help: "SRAGAN: leave out the global input → output shortcut.")
     var noShortcut = false
@@ -266,7 +269,7 @@ struct TrainCommand: ParsableCommand {
         c.discriminator.ndf = ndf
         if let blocks { c.sragan.blocks = blocks }
         c.sragan.attentionEvery = attentionEvery
-        c.sragan.upsampling = upsampling
+        if let upsampling { c.sragan.upsampling = upsampling }
         c.sragan.globalShortcut = !noShortcut
         if let generator { c.pix2pix.architecture = generator }
         c.data.preprocess.multiple = c.generatorStride
@@ -287,12 +290,16 @@ struct TrainCommand: ParsableCommand {
         c.logEverySteps = max(1, logEvery)
         c.loaderWorkers = workers
         c.onBadFile = onBadFile
+        c.initFrom = initFrom
         c.syncChannels()
         return c
     }
 
     func validate() throws {
         guard !name.isEmpty, !name.contains("/") else { throw ValidationError("--name must be a plain folder name, got '\(name)'.") }
+        if resume, initFrom != nil {
+            throw ValidationError("--init-from starts a new run from other weights; --resume continues this run from its own checkpoint: pass one of them.")
+        }
         if !resume {
             do { try makeConfig().validate() } catch let e as ModelError { throw ValidationError(e.message + ".") } catch let e as DatasetError { throw ValidationError(e.message + ".") }
         }
@@ -315,9 +322,11 @@ struct TrainCommand: ParsableCommand {
         // On resume the saved configuration decides the model, whatever --model says.
         if try resumedModel(folder)?.isMultimodal ?? model.isMultimodal {
             let trainer = try MultimodalTrainer(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit)
+            reportWarmStart(trainer.warmStarted)
             (outcome, loader) = (try trainer.train(progress: ProgressReporter(every: max(1, logEvery))), trainer.loader)
         } else {
             let trainer = try PairedTrainer(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit)
+            reportWarmStart(trainer.warmStarted)
             (outcome, loader) = (try trainer.train(progress: ProgressReporter(every: max(1, logEvery))), trainer.loader)
         }
         let skipped = loader.skipped
@@ -326,6 +335,11 @@ struct TrainCommand: ParsableCommand {
             for s in skipped.prefix(20) { print("  \(s)") }
         }
         if outcome == .interrupted { throw ExitCode(130) }
+    }
+
+    func reportWarmStart(_ names: [String]) {
+        guard let initFrom, !names.isEmpty else { return }
+        print("starting from the weights of \(initFrom): \(names.joined(separator: ", "))")
     }
 
     /// The model kind saved in the run's config.json, when resuming.

@@ -23,6 +23,8 @@ final class TrainingTests: XCTestCase {
         c.sragan.ngf = 16
         c.sragan.blocks = 2
         c.sragan.attentionEvery = 1
+        // The learning margins of docs/TESTING.md were measured with this decoder.
+        c.sragan.upsampling = .transposed
         c.pix2pix.architecture = .resnet6
         c.pix2pix.ngf = 16
         c.pix2pix.dropout = false
@@ -125,4 +127,58 @@ final class TrainingTests: XCTestCase {
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: RunFolder(path: run).latestCheckpoint)), saved, "the last good checkpoint is untouched")
     }
+
+    // MARK: --init-from
+
+    func sameWeights(_ a: Module, _ b: Module) -> Bool {
+        let x = Dictionary(a.stateDict(), uniquingKeysWith: { l, _ in l }), y = Dictionary(b.stateDict(), uniquingKeysWith: { l, _ in l })
+        return x.keys.sorted() == y.keys.sorted() && x.allSatisfy { k, t in t.shape == y[k]!.shape && (t - y[k]!).abs().max().item() as Double == 0 }
+    }
+
+    func testInitFromStartsANewRunFromAnotherRunsWeights() throws {
+        let data = try tinyDataset(size: 32, count: 2)
+        var c = config(.sragan, size: 32)
+        c.maxSteps = 3
+        let first = makeTemporaryFolder(self) + "/first"
+        let a = try PairedTrainer(config: c, dataRoot: data, runFolder: first, resume: false)
+        XCTAssertEqual(try a.train(progress: ProgressReporter(every: 1000, isTerminal: false), shouldStop: { false }), .reachedMaxSteps)
+
+        // A run folder gives its generator and discriminator; the new run starts at step 0.
+        var d = c
+        d.initFrom = first
+        d.seed = c.seed + 1
+        let b = try PairedTrainer(config: d, dataRoot: data, runFolder: makeTemporaryFolder(self) + "/second", resume: false)
+        XCTAssertEqual(b.warmStarted, ["D", "G"])
+        XCTAssertTrue(sameWeights(a.generator, b.generator))
+        XCTAssertTrue(sameWeights(a.discriminator, b.discriminator))
+        XCTAssertEqual(b.step, 0)
+        let fresh = try PairedTrainer(config: { var f = c; f.seed = c.seed + 1; return f }(), dataRoot: data,
+                                      runFolder: makeTemporaryFolder(self) + "/fresh", resume: false)
+        XCTAssertFalse(sameWeights(a.generator, fresh.generator))
+
+        // An exported model gives the generator only; the discriminator keeps its initialisation.
+        let file = makeTemporaryFolder(self) + "/g.safetensors"
+        try GeneratorFile.export(a.generator, config: a.config, to: file, half: true)
+        d.initFrom = file
+        let e = try PairedTrainer(config: d, dataRoot: data, runFolder: makeTemporaryFolder(self) + "/third", resume: false)
+        XCTAssertEqual(e.warmStarted, ["G"])
+        XCTAssertTrue(sameWeights(fresh.discriminator, e.discriminator))
+        let g = Dictionary(e.generator.stateDict(), uniquingKeysWith: { l, _ in l })
+        for (k, t) in a.generator.stateDict() {
+            // float16 storage: within half a float16 step of the trained weight.
+            XCTAssertLessThanOrEqual((t - g[k]!).abs().max().item() as Double, (t.abs().max().item() as Double) / 1024 + 1e-7, k)
+        }
+
+        // Another architecture is refused with the names that differ, before anything changes.
+        var p = config(.pix2pix, size: 32)
+        p.initFrom = first
+        let refused = makeTemporaryFolder(self) + "/fourth"
+        XCTAssertThrowsError(try PairedTrainer(config: p, dataRoot: data, runFolder: refused, resume: false)) {
+            let text = "\($0)"
+            XCTAssertTrue(text.hasPrefix("--init-from \(first): checkpoint network 'D' does not match the model"), text)
+            XCTAssertTrue(text.hasSuffix("(it was trained as sragan; start from a run of the same architecture)"), text)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: refused + "/config.json"))
+    }
+
 }

@@ -3,7 +3,22 @@ import Foundation
 /// Which way a metric improves.
 public enum MetricDirection: String, Codable, Sendable {
     case lower, higher
-    public var arrow: String { self == .lower ? "↓" : "↑" }
+    /// A ratio to the photos' own value: closest to 1 is best.
+    case nearOne
+    public var arrow: String {
+        switch self {
+        case .lower: "↓"
+        case .higher: "↑"
+        case .nearOne: "→1"
+        }
+    }
+    public var explanation: String {
+        switch self {
+        case .lower: "lower is better"
+        case .higher: "higher is better"
+        case .nearOne: "closest to 1 is best"
+        }
+    }
 }
 
 /// One number of a results table, with its name, direction and, where it cannot be computed,

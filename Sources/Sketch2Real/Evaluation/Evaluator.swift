@@ -267,6 +267,7 @@ public final class Evaluator {
         progress("\(model.name): translating \(split.pairs) pairs")
         let diversity = model.sample.map { _ in SampleDiversity(distance: lpips, samplesPerInput: settings.samplesPerInput, seed: settings.seed) }
         var l1: [Double] = [], psnr: [Double] = [], ssim: [Double] = [], lp: [Double] = []
+        var looks = LooksLikePhotos()
         var hed: [Tensor] = [], inceptionRows: [Tensor] = []
         var outputsByPair: [Int: Tensor] = [:], inputsByPair: [Int: Tensor] = [:]
         let representatives = Set(split.groups.map { $0[0] })
@@ -292,6 +293,7 @@ public final class Evaluator {
             l1 += PixelMetrics.l1(ou, tu)
             psnr += PixelMetrics.psnr(ou, tu)
             ssim += try ssimMetric(ou, tu)
+            looks.add(outputs: ou, targets: tu)
             // The LPIPS-style distance and HED features see the 8-bit outputs too.
             let quantised = ou.to(.float32) * 2.0 - 1.0
             let fo = lpips.features(quantised), ft = lpips.features(targets)
@@ -355,6 +357,7 @@ public final class Evaluator {
         var metrics = Self.metrics(fidelity: fidelity, realism: realism, diversity: diversityResult, multimodal: model.isMultimodal,
                                    ndb: ndb, ndbNote: reference.ndbNote, knownModes: knownModes, inceptionVariant: inception?.variant)
         metrics += sketchFidelity(split: split, outputs: outputsByPair, inputs: inputsByPair)
+        metrics += looks.metrics()
         if !bestOfK.isEmpty {
             metrics.append(Metric(key: "best_of_k_l1", label: "Best-of-K L1 per palette", value: mean(bestOfK), better: .lower,
                                   note: "\(model.isMultimodal ? settings.samplesPerInput : 1) output(s) per sketch"))
@@ -460,6 +463,9 @@ public final class Evaluator {
             "Diversity": "BicycleGAN's protocol: samples per sketch with seeded codes, LPIPS-style (HED-VGG16) distance between consecutive samples, averaged; one-to-one models have none.",
             "NDB": "Richardson & Weiss 2018: k-means (k-means++ seeding, seeded) on real targets; a bin is different when a two-sided two-proportion z-test rejects equal real and generated proportions at the significance level; NDB counts such bins.",
             "JSD": "Jensen–Shannon divergence (natural log) between the real and generated NDB bin histograms.",
+            "Nyquist power": "Per image, the fraction of the luma's non-DC spectral power (2-D DFT) within \(ImageStatistics.nyquistBand) bins of the Nyquist frequency along either axis: the pixel-alternating checkerboard transposed convolutions leave; averaged over outputs, and 'vs photos' divides by the same average over the split's targets.",
+            "Saturation": "Mean HSV saturation (max − min) / max over pixels and outputs; 'vs photos' divides by the targets' mean (1 is best).",
+            "Border ratio": "Mean absolute change between the first and last two rows and columns, divided by the mean change between all other adjacent rows and columns, summed over outputs (stripes along the border raise it; photos are near 1).",
             "Edge correlation": "Pearson correlation over pixels between the Sobel edge magnitude of the output's luma and its sketch's line strength (darkness, widened by a 5×5 box), one output per distinct sketch; 'with another sketch' pairs each output with the next scene's sketch, the chance level.",
             "Best-of-K L1": "Synthetic landscapes only: for each palette's ground truth of a scene, the smallest L1 between it and any of the model's K outputs for that scene's sketch (K = --samples for multimodal models, 1 for one-to-one models), averaged; low when every palette is drawn faithfully, not merely reached.",
             "Known modes": "Synthetic landscapes only: a small CNN trained on rendered ground truth labels each sample's palette; modes reached per sketch = distinct palettes among a sketch's samples ÷ K; KL and JS (natural log) of the palette histogram from uniform.",

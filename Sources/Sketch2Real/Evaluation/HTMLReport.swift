@@ -41,7 +41,7 @@ public enum HTMLReport {
         let table = MetricTable(report.models)
         var h = "<table><tr><th class=\"name\">model</th>"
         for c in table.columns {
-            h += "<th title=\"\(c.better == .lower ? "lower is better" : "higher is better")\">\(e(c.label)) \(c.better.arrow)</th>"
+            h += "<th title=\"\(c.better.explanation)\">\(e(c.label)) \(c.better.arrow)</th>"
         }
         h += "</tr>\n"
         let bests = table.columns.indices.map { table.best(column: $0) }

@@ -30,8 +30,17 @@ public struct MetricTable: Sendable {
     public func best(column c: Int) -> Set<Int> {
         let values = cells.indices.compactMap { r in cells[r][c]?.value.flatMap { $0.isFinite ? (r, $0) : nil } }
         guard values.count >= 2 else { return [] }
-        let target = columns[c].better == .lower ? values.map(\.1).min()! : values.map(\.1).max()!
-        let winners = Set(values.filter { Swift.abs($0.1 - target) <= 1e-12 * Swift.max(1, Swift.abs(target)) }.map(\.0))
+        let winners: Set<Int>
+        switch columns[c].better {
+        case .lower, .higher:
+            let target = columns[c].better == .lower ? values.map(\.1).min()! : values.map(\.1).max()!
+            winners = Set(values.filter { Swift.abs($0.1 - target) <= 1e-12 * Swift.max(1, Swift.abs(target)) }.map(\.0))
+        case .nearOne:
+            // Distance from 1 as a factor, so 0.5 and 2 are equally far.
+            let far = values.map { ($0.0, $0.1 > 0 ? Swift.abs(log($0.1)) : .infinity) }
+            let target = far.map(\.1).min()!
+            winners = Set(far.filter { Swift.abs($0.1 - target) <= 1e-12 * Swift.max(1, target) }.map(\.0))
+        }
         // A column where every model ties singles out no one.
         return winners.count == values.count ? [] : winners
     }

@@ -38,6 +38,8 @@ public final class MultimodalTrainer: TrainingAlgorithm {
     public var run: RunFolder { loop.run }
     public var loader: DataLoader { loop.loader }
     public var step: Int { loop.step }
+    /// Networks this new run took from `config.initFrom` (`train --init-from`).
+    public var warmStarted: [String] { loop.warmStarted }
     public var epoch: Int { loop.epoch }
     public var position: Int { loop.position }
     public var totalEpochs: Int { loop.totalEpochs }

@@ -34,6 +34,8 @@ public final class PairedTrainer: TrainingAlgorithm {
     public var run: RunFolder { loop.run }
     public var loader: DataLoader { loop.loader }
     public var step: Int { loop.step }
+    /// Networks this new run took from `config.initFrom` (`train --init-from`).
+    public var warmStarted: [String] { loop.warmStarted }
     public var epoch: Int { loop.epoch }
     /// Position within the current epoch's order.
     public var position: Int { loop.position }

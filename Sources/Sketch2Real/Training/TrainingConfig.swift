@@ -39,6 +39,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// or the inputs themselves without augmentation.
     public func discriminatorView(_ inputs: [Tensor]) -> [Tensor] { augment.map { $0(inputs) } ?? inputs }
     public var perceptualWeights = [1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4]
+    /// A run folder or model file whose weights a new run starts from (`train --init-from`);
+    /// ignored on resume, where the checkpoint holds the weights.
+    public var initFrom: String?
     /// safetensors of torchvision's VGG19 to use instead of the HED VGG16 for the perceptual loss.
     public var vgg19Weights: String?
     public var initScheme: InitScheme = .normal
@@ -91,6 +94,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         t.augment = try c.decodeIfPresent(DiffAugment.self, forKey: .augment)
         try read(.perceptualWeights, &t.perceptualWeights)
         t.vgg19Weights = try c.decodeIfPresent(String.self, forKey: .vgg19Weights)
+        t.initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
         try read(.initScheme, &t.initScheme)
         try read(.initGain, &t.initGain)
         try read(.learningRate, &t.learningRate)
@@ -120,6 +124,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         c.model = model
         c.data.preprocess = PreprocessOptions(mode: .resizeAndCrop, loadSize: PreprocessOptions.loadSize(forCrop: size), cropSize: size)
         c.blocksForSize(size)
+        // New SRAGAN and LSRAGAN runs decode with nearest ×2 + 3×3 convolution: transposed
+        // convolutions leave a checkerboard (docs/TRAINING.md measures it); the thesis's
+        // transposed decoder stays available as `upsampling: transposed`.
+        if model == .sragan || model == .lsragan { c.sragan.upsampling = .resizeConv }
         switch model {
         case .sragan:
             c.discriminator.norm = .instance

@@ -32,6 +32,8 @@ final class TrainingLoop {
     var epoch = 0
     /// Position within the current epoch's order.
     var position = 0
+    /// Networks a new run took from `config.initFrom`.
+    private(set) var warmStarted: [String] = []
 
     /// The configuration to train with and, on resume, the checkpoint to continue: the saved
     /// configuration wins, except `maxSteps` when given. Refuses to overwrite an existing run.
@@ -88,6 +90,7 @@ final class TrainingLoop {
             run.removeStaleTemporaryFiles()
             try run.trimLog(afterStep: step)
         } else {
+            if let source = config.initFrom { warmStarted = try WarmStart.apply(source, to: networks) }
             try run.create()
             try AtomicFile.write(Data(try config.json().utf8), to: run.configFile)
         }
