@@ -15,16 +15,6 @@ public struct LatentEncoderConfig: Sendable, Codable, Equatable {
 
     public init() {}
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = LatentEncoderConfig()
-        inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? d.inputChannels
-        latentChannels = try c.decodeIfPresent(Int.self, forKey: .latentChannels) ?? d.latentChannels
-        nef = try c.decodeIfPresent(Int.self, forKey: .nef) ?? d.nef
-        blocks = try c.decodeIfPresent(Int.self, forKey: .blocks) ?? d.blocks
-        norm = try c.decodeIfPresent(NormKind.self, forKey: .norm) ?? d.norm
-    }
-
     /// Block `n` (from 1) widens nef·min(4, n) → nef·min(4, n + 1), as BicycleGAN's E_ResNet.
     func width(_ n: Int) -> Int { nef * Swift.min(4, n) }
 

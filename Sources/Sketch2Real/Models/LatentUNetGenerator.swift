@@ -18,19 +18,6 @@ public struct LatentUNetConfig: Sendable, Codable, Equatable {
 
     public init() {}
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = LatentUNetConfig()
-        inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? d.inputChannels
-        outputChannels = try c.decodeIfPresent(Int.self, forKey: .outputChannels) ?? d.outputChannels
-        ngf = try c.decodeIfPresent(Int.self, forKey: .ngf) ?? d.ngf
-        levels = try c.decodeIfPresent(Int.self, forKey: .levels) ?? d.levels
-        norm = try c.decodeIfPresent(NormKind.self, forKey: .norm) ?? d.norm
-        dropout = try c.decodeIfPresent(Bool.self, forKey: .dropout) ?? d.dropout
-        latentChannels = try c.decodeIfPresent(Int.self, forKey: .latentChannels) ?? d.latentChannels
-        latentAtEveryLevel = try c.decodeIfPresent(Bool.self, forKey: .latentAtEveryLevel) ?? d.latentAtEveryLevel
-    }
-
     /// Levels for square images of `size` pixels: the innermost level works at 1×1.
     public static func levels(forSize size: Int) -> Int {
         var n = 0

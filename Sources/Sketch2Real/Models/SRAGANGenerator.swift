@@ -40,26 +40,6 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
 
     public init() {}
 
-    // Every field may be missing, so configurations written before a field existed still load.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = SRAGANConfig()
-        inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? d.inputChannels
-        outputChannels = try c.decodeIfPresent(Int.self, forKey: .outputChannels) ?? d.outputChannels
-        ngf = try c.decodeIfPresent(Int.self, forKey: .ngf) ?? d.ngf
-        blocks = try c.decodeIfPresent(Int.self, forKey: .blocks) ?? d.blocks
-        attentionEvery = try c.decodeIfPresent(Int.self, forKey: .attentionEvery) ?? d.attentionEvery
-        attentionReduction = try c.decodeIfPresent(Int.self, forKey: .attentionReduction) ?? d.attentionReduction
-        norm = try c.decodeIfPresent(NormKind.self, forKey: .norm) ?? d.norm
-        upsampling = try c.decodeIfPresent(UpsamplingKind.self, forKey: .upsampling) ?? d.upsampling
-        globalShortcut = try c.decodeIfPresent(Bool.self, forKey: .globalShortcut) ?? d.globalShortcut
-        dropout = try c.decodeIfPresent(Bool.self, forKey: .dropout) ?? d.dropout
-        latentChannels = try c.decodeIfPresent(Int.self, forKey: .latentChannels) ?? d.latentChannels
-        latentAtEveryStage = try c.decodeIfPresent(Bool.self, forKey: .latentAtEveryStage) ?? d.latentAtEveryStage
-        latentAtInput = try c.decodeIfPresent(Bool.self, forKey: .latentAtInput) ?? d.latentAtInput
-        latentModulation = try c.decodeIfPresent(Bool.self, forKey: .latentModulation) ?? d.latentModulation
-    }
-
     /// The generator reduces resolution by this factor; input sides must be multiples of it.
     public var stride: Int { 4 }
 

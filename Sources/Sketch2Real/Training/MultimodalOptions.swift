@@ -29,22 +29,6 @@ public struct MultimodalOptions: Sendable, Codable, Equatable {
 
     public init() {}
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = MultimodalOptions()
-        nz = try c.decodeIfPresent(Int.self, forKey: .nz) ?? d.nz
-        lambdaKL = try c.decodeIfPresent(Double.self, forKey: .lambdaKL) ?? d.lambdaKL
-        lambdaZ = try c.decodeIfPresent(Double.self, forKey: .lambdaZ) ?? d.lambdaZ
-        lambdaGAN = try c.decodeIfPresent(Double.self, forKey: .lambdaGAN) ?? d.lambdaGAN
-        lambdaGAN2 = try c.decodeIfPresent(Double.self, forKey: .lambdaGAN2) ?? d.lambdaGAN2
-        lambdaMS = try c.decodeIfPresent(Double.self, forKey: .lambdaMS) ?? d.lambdaMS
-        msEpsilon = try c.decodeIfPresent(Double.self, forKey: .msEpsilon) ?? d.msEpsilon
-        msClamp = try c.decodeIfPresent(Double.self, forKey: .msClamp) ?? d.msClamp
-        conditionalDiscriminator = try c.decodeIfPresent(Bool.self, forKey: .conditionalDiscriminator) ?? d.conditionalDiscriminator
-        conditionalD2 = try c.decodeIfPresent(Bool.self, forKey: .conditionalD2) ?? d.conditionalD2
-        sampleCodes = try c.decodeIfPresent(Int.self, forKey: .sampleCodes) ?? d.sampleCodes
-    }
-
     /// Whether D2 sees (sketch, image) pairs.
     public var d2IsConditional: Bool { conditionalD2 ?? conditionalDiscriminator }
 

@@ -75,49 +75,6 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
 
     public init() {}
 
-    // Every field may be missing, so configurations and checkpoints written before a field
-    // existed still load, with that field at its default.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        var t = TrainingConfig()
-        func read<T: Decodable>(_ key: CodingKeys, _ field: inout T) throws {
-            if let v = try c.decodeIfPresent(T.self, forKey: key) { field = v }
-        }
-        try read(.model, &t.model)
-        try read(.sragan, &t.sragan)
-        try read(.pix2pix, &t.pix2pix)
-        try read(.discriminator, &t.discriminator)
-        try read(.gan, &t.gan)
-        try read(.lambdaL1, &t.lambdaL1)
-        try read(.lambdaPerceptual, &t.lambdaPerceptual)
-        try read(.lambdaFeatureMatching, &t.lambdaFeatureMatching)
-        t.augment = try c.decodeIfPresent(DiffAugment.self, forKey: .augment)
-        try read(.perceptualWeights, &t.perceptualWeights)
-        t.vgg19Weights = try c.decodeIfPresent(String.self, forKey: .vgg19Weights)
-        t.initFrom = try c.decodeIfPresent(String.self, forKey: .initFrom)
-        try read(.initScheme, &t.initScheme)
-        try read(.initGain, &t.initGain)
-        try read(.learningRate, &t.learningRate)
-        try read(.beta1, &t.beta1)
-        try read(.beta2, &t.beta2)
-        try read(.epochs, &t.epochs)
-        try read(.epochsDecay, &t.epochsDecay)
-        try read(.maxSteps, &t.maxSteps)
-        try read(.batchSize, &t.batchSize)
-        try read(.seed, &t.seed)
-        try read(.data, &t.data)
-        try read(.loaderWorkers, &t.loaderWorkers)
-        try read(.onBadFile, &t.onBadFile)
-        try read(.saveEveryEpochs, &t.saveEveryEpochs)
-        try read(.checkpointEverySteps, &t.checkpointEverySteps)
-        try read(.sampleEverySteps, &t.sampleEverySteps)
-        try read(.logEverySteps, &t.logEverySteps)
-        try read(.multimodal, &t.multimodal)
-        try read(.encoder, &t.encoder)
-        try read(.latentUNet, &t.latentUNet)
-        self = t
-    }
-
     /// Defaults for a model kind, as pix2pix and SPEC.md state them.
     public static func defaults(for model: ModelKind, size: Int = 256) -> TrainingConfig {
         var c = TrainingConfig()
@@ -277,6 +234,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     }
 
     public static func from(json: String) throws -> TrainingConfig {
-        try JSONDecoder().decode(TrainingConfig.self, from: Data(json.utf8))
+        try ConfigurationDecoding.decode(TrainingConfig.self, defaults: TrainingConfig(),
+                                     optionalSections: ["augment": DiffAugment()], from: Data(json.utf8))
     }
 }
