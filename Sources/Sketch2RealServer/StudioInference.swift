@@ -20,25 +20,15 @@ enum CodeSource: Sendable, Equatable {
     case between(from: [Float], to: [Float], steps: Int)
 }
 
-/// Latent codes from a seed, drawn with SplitMix64 and Box–Muller rather than libtorch's global
-/// generator, which every worker shares: a seed gives the same codes whatever runs beside it.
-enum LatentCodes {
-    static func normal(count: Int, size: Int, seed: UInt64) -> [[Float]] {
-        var rng = SplitMix64(seed: seed)
-        return (0 ..< count).map { _ in
-            (0 ..< size).map { _ in
-                let u1 = max(rng.unit(), 1e-300), u2 = rng.unit()
-                return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
-            }
-        }
-    }
-
-    static func codes(_ source: CodeSource, size: Int, seed: UInt64) -> [[Float]] {
-        switch source {
+extension CodeSource {
+    /// The codes of a request: `LatentCodes`' codes of sketch 0 for the seed (as `sample --seed`
+    /// draws for its first sketch), moved around a centre, or a line between two codes.
+    func codes(size: Int, seed: UInt64) -> [[Float]] {
+        switch self {
         case .random(let count):
-            return normal(count: count, size: size, seed: seed)
+            return LatentCodes.rows(seed: seed, sketch: 0, count: count, size: size)
         case .around(let center, let spread, let count):
-            return normal(count: count, size: size, seed: seed).map { noise in zip(center, noise).map { $0 + spread * $1 } }
+            return LatentCodes.rows(seed: seed, sketch: 0, count: count, size: size).map { noise in zip(center, noise).map { $0 + spread * $1 } }
         case .between(let a, let b, let steps):
             return (0 ..< steps).map { i in
                 let t = Float(i) / Float(steps - 1)

@@ -184,7 +184,7 @@ public final class StudioServer: Sendable {
         } else {
             source = .random(count: try p.integer("n", in: 1 ... configuration.maxSamples, default: 4))
         }
-        let codes = LatentCodes.codes(source, size: info.latentSize, seed: UInt64(seed))
+        let codes = source.codes(size: info.latentSize, seed: UInt64(seed))
         try refuseIfTooSlow(model: name, header: upload.header, images: codes.count)
         let result = try await infer(route: "/api/sample") { models, cancellation in
             try StudioInference.sample(upload.image, model: name, codes: codes, sheet: format == .png, models: models.value,

@@ -257,9 +257,9 @@ final class EvaluationTests: XCTestCase {
     }
 
     func testLatentCodesAreSeededStandardNormal() {
-        XCTAssertEqual(LatentCode.standardNormal(count: 7, seed: 3), LatentCode.standardNormal(count: 7, seed: 3))
-        XCTAssertNotEqual(LatentCode.standardNormal(count: 7, seed: 3), LatentCode.standardNormal(count: 7, seed: 4))
-        let many = LatentCode.standardNormal(count: 20_000, seed: 1).map(Double.init)
+        XCTAssertEqual(LatentCodes.standardNormal(count: 7, stream: 3), LatentCodes.standardNormal(count: 7, stream: 3))
+        XCTAssertNotEqual(LatentCodes.standardNormal(count: 7, stream: 3), LatentCodes.standardNormal(count: 7, stream: 4))
+        let many = LatentCodes.standardNormal(count: 20_000, stream: 1).map(Double.init)
         let mean = many.reduce(0, +) / Double(many.count)
         let variance = many.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(many.count)
         XCTAssertEqual(mean, 0, accuracy: 0.03)
@@ -438,7 +438,7 @@ final class EvaluationTests: XCTestCase {
         let multimodal = EvaluatedModel(name: "colours", source: "test", inputChannels: 1, stride: 4, trainingSize: 32,
                                         translate: { $0.expand([$0.size(0), 3, $0.size(2), $0.size(3)]).contiguous() },
                                         sample: { sketch, seed in
-                                            let c = LatentCode.standardNormal(count: 3, seed: seed).map { Swift.max(-1, Swift.min(1, $0 / 2)) }
+                                            let c = LatentCodes.standardNormal(count: 3, stream: seed).map { Swift.max(-1, Swift.min(1, $0 / 2)) }
                                             return (sketch.expand([1, 3, 32, 32]) * 0.2 + Tensor(c, shape: [1, 3, 1, 1])).contiguous()
                                         })
         var settings = EvaluationSettings()

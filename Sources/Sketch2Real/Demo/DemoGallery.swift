@@ -74,9 +74,9 @@ public struct DemoGallery {
         Torch.manualSeed(seed)
         var report = DemoReport()
         var rows: [String] = []
-        for example in examples {
-            // Drawn before the file is read, so a bad file does not change the others' codes.
-            let codes = sampler.randomCodes(variations)
+        for (index, example) in examples.enumerated() {
+            // Codes of sketch `index` (`LatentCodes`): a bad file does not change the others' codes.
+            let codes = LatentCodes.tensor(seed: seed, sketch: index, count: variations, size: sampler.latentChannels)
             let stem = (example.file as NSString).deletingPathExtension
             do {
                 let sketch = Self.prepare(try Image.load(path: (folder as NSString).appendingPathComponent(example.file)), size: size)

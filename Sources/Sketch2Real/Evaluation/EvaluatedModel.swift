@@ -52,8 +52,8 @@ public struct EvaluatedModel {
         var sample: StochasticTranslation?
         if let latent = generator as? any LatentImageGenerator, latent.latentChannels > 0 {
             let nz = latent.latentChannels
-            sample = { sketch, seed in
-                let z = Tensor(LatentCode.standardNormal(count: sketch.size(0) * nz, seed: seed), shape: [sketch.size(0), nz])
+            sample = { sketch, stream in
+                let z = Tensor(LatentCodes.standardNormal(count: sketch.size(0) * nz, stream: stream), shape: [sketch.size(0), nz])
                 return latent.generate(sketch, z: z)
             }
         }
@@ -62,23 +62,5 @@ public struct EvaluatedModel {
             trainingSize: config.data.preprocess.cropSize, direction: config.data.direction,
             configuration: try? config.json(), logFile: log,
             translate: { generator.translate($0) }, sample: sample)
-    }
-}
-
-/// Latent codes drawn from a seed, independent of libtorch's global generator, so that sample
-/// k of sketch i is the same image in every evaluation and in every process.
-public enum LatentCode {
-    /// `count` standard normal values (Box–Muller on SplitMix64).
-    public static func standardNormal(count: Int, seed: UInt64) -> [Float] {
-        var g = SplitMix64(seed, 0x2A7E)
-        var out: [Float] = []
-        out.reserveCapacity(count + 1)
-        while out.count < count {
-            let u1 = Swift.max(g.unit(), 1e-300), u2 = g.unit()
-            let r = (-2 * log(u1)).squareRoot()
-            out.append(Float(r * cos(2 * Double.pi * u2)))
-            out.append(Float(r * sin(2 * Double.pi * u2)))
-        }
-        return Array(out.prefix(count))
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import Torch
 
-/// One sample of a multimodal model: a 1×C×H×W sketch in [-1, 1] and a seed for the latent
-/// code → a 1×3×H×W image in [-1, 1]. The same (sketch, seed) must give the same image.
-public typealias StochasticTranslation = (_ sketch: Tensor, _ seed: UInt64) -> Tensor
+/// One sample of a multimodal model: a 1×C×H×W sketch in [-1, 1] and the `LatentCodes` stream
+/// of its code → a 1×3×H×W image in [-1, 1]. The same (sketch, stream) must give the same image.
+public typealias StochasticTranslation = (_ sketch: Tensor, _ stream: UInt64) -> Tensor
 
 /// Diversity of a multimodal model by BicycleGAN's protocol (Zhu et al. 2017): for each input,
 /// `samplesPerInput` samples with seeds derived from (seed, input index, sample index); the
@@ -30,9 +30,10 @@ public struct SampleDiversity {
         self.seed = seed
     }
 
-    /// The seed of sample `sample` of input `input`.
+    /// The code stream of sample `sample` of input `input`: `LatentCodes`' code `sample` of
+    /// sketch `input`, as `sample`, `demo` and the studio draw it.
     public func sampleSeed(input: Int, sample: Int) -> UInt64 {
-        SplitMix64.mix(seed ^ SplitMix64.mix(UInt64(input) &* 0x1_0000 &+ UInt64(sample))) & ((1 << 53) - 1)
+        LatentCodes.stream(seed: seed, sketch: input, sample: sample)
     }
 
     /// Measures `sample` on `inputs` (1×C×H×W each); `each` sees every input's samples, in

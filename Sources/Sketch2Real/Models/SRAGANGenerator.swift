@@ -62,13 +62,6 @@ public struct SRAGANConfig: Sendable, Codable, Equatable {
     public func hasAttention(block i: Int) -> Bool { attentionEvery > 0 && (i + 1) % attentionEvery == 0 }
 }
 
-/// A problem with a model's configuration or files.
-public struct ModelError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// SRAGAN's generator: encoder (7×7 conv, two stride-2 convs), residual blocks with sparse
 /// CBAM attention, decoder (two ×2 upsamplings, 7×7 conv) and a global input → output shortcut.
 ///

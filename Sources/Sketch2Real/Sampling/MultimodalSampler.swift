@@ -17,7 +17,8 @@ public struct MultimodalSampler {
     public var latentChannels: Int { model.generator.latentChannels }
 
     /// `count` codes from N(0, I), drawn from libtorch's global generator (seed it with
-    /// `Torch.manualSeed` for reproducible samples).
+    /// `Torch.manualSeed`). For codes that match across `sample`, `eval`, `demo` and the studio,
+    /// use `LatentCodes`; this one serves the learning tests, whose margins were measured with it.
     public func randomCodes(_ count: Int) -> Tensor { Tensor.randn([count, latentChannels]) }
 
     /// The 1×nz code of a photo: the encoder's μ for the photo resized to the training size.

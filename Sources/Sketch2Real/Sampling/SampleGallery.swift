@@ -83,13 +83,14 @@ public final class SampleGallery {
             styleCode = try sampler.code(of: photo)
             try photo.save(path: folder + "/style.png")
         }
-        let shared = options.sync ? sampler.randomCodes(options.count) : nil
+        let nz = sampler.latentChannels
+        let shared = options.sync ? LatentCodes.tensor(seed: options.seed, sketch: 0, count: options.count, size: nz) : nil
         let cost = MemoryBudget.inferenceCost(sampler.model.generator)
         var rows: [Row] = [], sheet: [[Image]] = [], codesRecord: [String: [[Float]]] = [:]
         var used = Set<String>()
         for (index, path) in inputs.enumerated() {
-            // Drawn before reading the file, so an unreadable file does not shift later codes.
-            let codes = shared ?? sampler.randomCodes(options.count)
+            // Codes of sketch `index` (`LatentCodes`): an unreadable file does not shift later codes.
+            let codes = shared ?? LatentCodes.tensor(seed: options.seed, sketch: index, count: options.count, size: nz)
             var stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             if used.contains(stem) { stem += "_\(index)" }
             used.insert(stem)
