@@ -62,6 +62,9 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Folder caching the palette classifier of the synthetic landscapes (default: .cache/classifiers).")
     var classifierCache: String?
 
+    @Flag(help: "Also evaluate two trivial baselines that ignore the sketch: a constant mid-grey image and the mean colour of the split's photos.")
+    var baselines = false
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -105,7 +108,11 @@ struct EvaluationOptions: ParsableArguments {
     /// Evaluates the models and writes the report folder.
     func run(models paths: [String], title: String) throws {
         runtime.apply()
-        let models = try paths.map { try EvaluatedModel.load($0) }
+        var models = try paths.map { try EvaluatedModel.load($0) }
+        if baselines {
+            let size = self.size ?? models.first?.trainingSize ?? 256
+            models += [BaselineModels.grey(), try BaselineModels.meanColour(dataRoot: data, split: split, size: size)]
+        }
         let evaluator = try Evaluator(dataRoot: data, settings: settings, progress: say)
         let (report, pictures) = try evaluator.evaluate(models)
         let written = try ReportFolder.write(report: report, pictures: pictures, logs: ReportFolder.logs(of: models), title: title, to: out)

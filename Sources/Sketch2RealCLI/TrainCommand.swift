@@ -318,17 +318,10 @@ struct TrainCommand: ParsableCommand {
                                    for: "training \(config.model.rawValue) on \(config.data.preprocess.cropSize)² crops in batches of \(config.batchSize)",
                                    ignore: runtime.ignoreMemoryLimit)
         }
-        let outcome: TrainingOutcome, loader: DataLoader
-        // On resume the saved configuration decides the model, whatever --model says.
-        if try resumedModel(folder)?.isMultimodal ?? model.isMultimodal {
-            let trainer = try MultimodalTrainer(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit)
-            reportWarmStart(trainer.warmStarted)
-            (outcome, loader) = (try trainer.train(progress: ProgressReporter(every: max(1, logEvery))), trainer.loader)
-        } else {
-            let trainer = try PairedTrainer(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit)
-            reportWarmStart(trainer.warmStarted)
-            (outcome, loader) = (try trainer.train(progress: ProgressReporter(every: max(1, logEvery))), trainer.loader)
-        }
+        let trainer = try Trainer.make(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit)
+        reportWarmStart(trainer.warmStarted)
+        let outcome = try trainer.train(progress: ProgressReporter(every: max(1, logEvery)), shouldStop: { StopSignal.isRequested })
+        let loader = trainer.loader
         let skipped = loader.skipped
         if !skipped.isEmpty {
             print("skipped \(skipped.count) unreadable training file(s):")
@@ -340,11 +333,5 @@ struct TrainCommand: ParsableCommand {
     func reportWarmStart(_ names: [String]) {
         guard let initFrom, !names.isEmpty else { return }
         print("starting from the weights of \(initFrom): \(names.joined(separator: ", "))")
-    }
-
-    /// The model kind saved in the run's config.json, when resuming.
-    func resumedModel(_ folder: String) throws -> ModelKind? {
-        guard resume, let text = try? String(contentsOfFile: RunFolder(path: folder).configFile, encoding: .utf8) else { return nil }
-        return try TrainingConfig.from(json: text).model
     }
 }

@@ -394,6 +394,25 @@ struct CaseInfo<Config: Decodable>: Decodable {
         case model, config, sizes, modes, batch2, gradient
         case stateNames = "state_names", bufferNames = "buffer_names", storedModes = "stored_modes"
     }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        // The library's configurations read with its one rule (missing fields take defaults).
+        if let type = Config.self as? any DefaultedConfiguration.Type {
+            let tree = try c.decode(JSONTree.self, forKey: .config)
+            config = try type.decoded(from: JSONEncoder().encode(tree)) as! Config
+        } else {
+            config = try c.decode(Config.self, forKey: .config)
+        }
+        stateNames = try c.decode([String].self, forKey: .stateNames)
+        bufferNames = try c.decode([String].self, forKey: .bufferNames)
+        sizes = try c.decodeIfPresent([Int].self, forKey: .sizes)
+        modes = try c.decodeIfPresent([String].self, forKey: .modes)
+        storedModes = try c.decodeIfPresent([String].self, forKey: .storedModes)
+        batch2 = try c.decodeIfPresent(Bool.self, forKey: .batch2)
+        gradient = try c.decodeIfPresent(Bool.self, forKey: .gradient)
+    }
 }
 
 struct IgnoredConfig: Decodable {}

@@ -67,15 +67,9 @@ public final class ModelBenchmarkWorker {
         self.inferenceMode = inferenceMode
         let config = benchCase.config
         let run = folder + "/run"
-        if config.model.isMultimodal {
-            let t = try MultimodalTrainer(config: config, dataRoot: dataRoot, runFolder: run, resume: false)
-            trainer = t
-            generator = t.generator
-        } else {
-            let t = try PairedTrainer(config: config, dataRoot: dataRoot, runFolder: run, resume: false)
-            trainer = t
-            generator = t.generator
-        }
+        let t = try Trainer.algorithm(config: config, dataRoot: dataRoot, runFolder: run, resume: false)
+        trainer = t
+        generator = t.trainedGenerator
         // Centre crops of the first examples, repeated when the data set is smaller than a batch.
         let dataset = try PairedDataset(root: dataRoot, split: "train", options: config.data)
         guard dataset.count > 0 else { throw ModelError("\(dataRoot): the training split is empty") }

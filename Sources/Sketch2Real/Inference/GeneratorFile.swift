@@ -73,19 +73,11 @@ public enum GeneratorFile {
     public static let encoderPrefix = "E."
 
     public static func make(_ config: TrainingConfig) throws -> any SketchToImageGenerator {
-        switch config.model {
-        case .sragan: try SRAGANGenerator(config.sragan)
-        case .pix2pix: try Pix2PixGenerator(config.pix2pix)
-        case .lsragan, .bicyclegan, .msgan: try makeLatent(config)
-        }
+        try config.model.family.makeGenerator(config)
     }
 
     public static func makeLatent(_ config: TrainingConfig) throws -> any LatentImageGenerator {
-        switch config.model {
-        case .lsragan: return try SRAGANGenerator(config.sragan)
-        case .bicyclegan, .msgan: return try LatentUNetGenerator(config.latentUNet)
-        case .sragan, .pix2pix: throw ModelError("\(config.model.rawValue) is a one-to-one model: its generator takes no latent code")
-        }
+        try config.model.family.makeLatentGenerator(config)
     }
 
     /// The encoder E of models that have one.
@@ -93,20 +85,10 @@ public enum GeneratorFile {
         config.model.usesEncoder ? try LatentEncoder(config.encoder) : nil
     }
 
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return String(decoding: try e.encode(value), as: UTF8.self)
-    }
+    static func json<T: Encodable>(_ value: T) throws -> String { try ModelRegistry.json(value) }
 
     /// The generator's own configuration as JSON.
-    static func generatorConfigJSON(_ config: TrainingConfig) throws -> String {
-        switch config.model {
-        case .sragan, .lsragan: try json(config.sragan)
-        case .pix2pix: try json(config.pix2pix)
-        case .bicyclegan, .msgan: try json(config.latentUNet)
-        }
-    }
+    static func generatorConfigJSON(_ config: TrainingConfig) throws -> String { try config.model.family.generatorSettings(config) }
 
     /// Writes the generator's weights (float32, or float16 with `half`) with its configuration in
     /// the metadata; an encoder's weights go beside them under `E.`.

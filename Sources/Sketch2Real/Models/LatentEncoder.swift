@@ -2,7 +2,7 @@ import NN
 import Torch
 
 /// Configuration of the image → latent-code encoder E; saved with multimodal models.
-public struct LatentEncoderConfig: Sendable, Codable, Equatable {
+public struct LatentEncoderConfig: Sendable, Codable, Equatable, DefaultedConfiguration {
     /// Channels of the images it encodes (the photos).
     public var inputChannels = 3
     /// Length of the code (nz).

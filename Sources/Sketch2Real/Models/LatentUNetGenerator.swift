@@ -2,7 +2,7 @@ import NN
 import Torch
 
 /// Configuration of the U-Net generator with a latent code (BicycleGAN, MSGAN).
-public struct LatentUNetConfig: Sendable, Codable, Equatable {
+public struct LatentUNetConfig: Sendable, Codable, Equatable, DefaultedConfiguration {
     public var inputChannels = 1
     public var outputChannels = 3
     public var ngf = 64

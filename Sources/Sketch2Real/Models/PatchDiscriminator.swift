@@ -2,7 +2,7 @@ import NN
 import Torch
 
 /// Configuration of a (multi-scale) conditional PatchGAN discriminator.
-public struct DiscriminatorConfig: Sendable, Codable, Equatable {
+public struct DiscriminatorConfig: Sendable, Codable, Equatable, DefaultedConfiguration {
     /// Channels of the input: condition + image for a conditional D.
     public var inputChannels = 4
     public var ndf = 64

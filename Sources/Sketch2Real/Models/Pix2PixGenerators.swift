@@ -14,7 +14,7 @@ public enum Pix2PixArchitecture: String, Sendable, Codable, CaseIterable {
     }
 }
 
-public struct Pix2PixConfig: Sendable, Codable, Equatable {
+public struct Pix2PixConfig: Sendable, Codable, Equatable, DefaultedConfiguration {
     public var architecture: Pix2PixArchitecture = .unet256
     public var inputChannels = 1
     public var outputChannels = 3

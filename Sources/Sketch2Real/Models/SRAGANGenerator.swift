@@ -10,7 +10,7 @@ public enum UpsamplingKind: String, Sendable, Codable, CaseIterable {
 }
 
 /// Configuration of the SRAGAN generator; saved inside checkpoints and exported models.
-public struct SRAGANConfig: Sendable, Codable, Equatable {
+public struct SRAGANConfig: Sendable, Codable, Equatable, DefaultedConfiguration {
     public var inputChannels = 1
     public var outputChannels = 3
     public var ngf = 64

@@ -26,6 +26,23 @@ public enum ConfigurationDecoding {
     }
 }
 
+/// A configuration whose every field has a default: read with the one decoding rule, so a file
+/// written before a field existed still loads (`TrainingConfig` and each of its sections).
+public protocol DefaultedConfiguration: Codable {
+    init()
+    /// Optional sections, absent by default, with the defaults their fields take when present.
+    static var optionalSections: [String: any Encodable] { get }
+}
+
+extension DefaultedConfiguration {
+    public static var optionalSections: [String: any Encodable] { [:] }
+
+    /// Reads JSON by `ConfigurationDecoding`'s rule.
+    public static func decoded(from data: Data) throws -> Self {
+        try ConfigurationDecoding.decode(Self.self, defaults: Self(), optionalSections: optionalSections, from: data)
+    }
+}
+
 /// A JSON document as a value, with integers kept exact.
 enum JSONTree: Codable, Equatable {
     case null

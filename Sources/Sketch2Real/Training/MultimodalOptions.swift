@@ -2,7 +2,7 @@ import Foundation
 
 /// Loss weights and options of the one-to-many models (LSRAGAN, BicycleGAN, MSGAN); saved in
 /// `TrainingConfig.multimodal`. Defaults follow BicycleGAN, as SPEC.md states.
-public struct MultimodalOptions: Sendable, Codable, Equatable {
+public struct MultimodalOptions: Sendable, Codable, Equatable, DefaultedConfiguration {
     /// Length of the latent code z.
     public var nz = 8
     /// KL(q(z|y) ‖ N(0, I)), summed over the batch and the code, as BicycleGAN does.

@@ -2,25 +2,11 @@ import Foundation
 import NN
 import Torch
 
-/// The model families one command trains.
-public enum ModelKind: String, Sendable, Codable, CaseIterable {
-    case sragan, pix2pix
-    /// One sketch → many images: SRAGAN with a latent code, trained BicycleGAN-style with mode seeking.
-    case lsragan
-    /// U-Net with the code at every level, ResNet encoder, one discriminator per latent path.
-    case bicyclegan
-    /// pix2pix's U-Net with the code at the input and the mode-seeking regulariser.
-    case msgan
-
-    /// Trained by `MultimodalTrainer`: the generator takes a latent code.
-    public var isMultimodal: Bool { [.lsragan, .bicyclegan, .msgan].contains(self) }
-    /// Has an image → code encoder E (the cVAE-GAN path) and a second discriminator.
-    public var usesEncoder: Bool { self == .lsragan || self == .bicyclegan }
-}
-
 /// Everything a training run needs, saved as the run's config.json and inside every
 /// checkpoint, so a model loads without architecture flags.
-public struct TrainingConfig: Sendable, Codable, Equatable {
+public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfiguration {
+    public static var optionalSections: [String: any Encodable] { ["augment": DiffAugment()] }
+
     public var model: ModelKind = .sragan
     public var sragan = SRAGANConfig()
     public var pix2pix = Pix2PixConfig()
@@ -81,63 +67,21 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         c.model = model
         c.data.preprocess = PreprocessOptions(mode: .resizeAndCrop, loadSize: PreprocessOptions.loadSize(forCrop: size), cropSize: size)
         c.blocksForSize(size)
-        // New SRAGAN and LSRAGAN runs decode with nearest ×2 + 3×3 convolution: transposed
-        // convolutions leave a checkerboard (docs/TRAINING.md measures it); the thesis's
-        // transposed decoder stays available as `upsampling: transposed`.
-        if model == .sragan || model == .lsragan { c.sragan.upsampling = .resizeConv }
-        switch model {
-        case .sragan:
-            c.discriminator.norm = .instance
-            c.lambdaPerceptual = 10
-        case .pix2pix:
-            c.pix2pix.architecture = size >= 256 ? .unet256 : .unet128
-            c.discriminator.norm = .batch
-            c.lambdaPerceptual = 0
-        case .lsragan, .bicyclegan, .msgan:
-            c.multimodalDefaults(size: size)
-        }
+        model.family.applyDefaults(&c, size)
         c.syncChannels()
         return c
     }
 
-    /// BicycleGAN's settings (lsgan, λ_L1 10, batch 2 split between the two latent paths), with
-    /// what distinguishes the three models. See README's "Multimodal training" for the choices.
-    mutating func multimodalDefaults(size: Int) {
+    /// BicycleGAN's settings (lsgan, λ_L1 10, batch 2 split between the two latent paths), which
+    /// the multimodal families start from before their own choices. See README's "Multimodal
+    /// training" for the choices.
+    mutating func applyMultimodalDefaults(size: Int) {
         gan = .lsgan
         lambdaL1 = 10
         lambdaPerceptual = 0
         discriminator.norm = .instance
         latentUNet.levels = LatentUNetConfig.levels(forSize: size)
         batchSize = model.usesEncoder ? 2 : 1
-        switch model {
-        case .lsragan:
-            // The recipe docs/MULTIMODAL.md found on synthetic data with known modes: the thesis's
-            // instance norm, with z modulating every normalisation after the encoder (a tiled code
-            // is a per-channel constant that instance norm subtracts) and also tiled at the input,
-            // where the first convolution still sees it; a light mode-seeking term and a KL weight
-            // that keeps encoded codes where the sampler draws them.
-            sragan.norm = .instance
-            sragan.latentModulation = true
-            sragan.latentAtInput = true
-            multimodal.lambdaMS = 0.1
-            multimodal.lambdaKL = 0.3
-            // The joint perceptual loss: VGG distance and D feature matching on the encoded path.
-            lambdaPerceptual = 1
-            lambdaFeatureMatching = 1
-        case .bicyclegan:
-            multimodal.conditionalDiscriminator = false
-            multimodal.lambdaMS = 0
-            discriminator.scales = 2
-            initScheme = .xavier
-        case .msgan:
-            latentUNet.latentAtEveryLevel = false
-            discriminator.scales = 2
-            multimodal.lambdaKL = 0
-            multimodal.lambdaZ = 0
-            multimodal.lambdaGAN2 = 0
-        default:
-            break
-        }
     }
 
     mutating func blocksForSize(_ size: Int) { sragan.blocks = size >= 256 ? 9 : 6 }
@@ -153,12 +97,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         latentUNet.outputChannels = data.outputChannels
         encoder.inputChannels = data.outputChannels
         if model.isMultimodal {
-            sragan.latentChannels = model == .lsragan ? multimodal.nz : 0
             latentUNet.latentChannels = multimodal.nz
             encoder.latentChannels = multimodal.nz
-        } else if model == .sragan {
-            sragan.latentChannels = 0
         }
+        model.family.syncLatent(&self)
         let conditional = !model.isMultimodal || multimodal.conditionalDiscriminator
         discriminator.inputChannels = (conditional ? data.inputChannels : 0) + data.outputChannels
     }
@@ -171,32 +113,16 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     }
 
     /// The generator's stride: image sides must be multiples of it.
-    public var generatorStride: Int {
-        switch model {
-        case .sragan, .lsragan: sragan.stride
-        case .pix2pix: pix2pix.stride
-        case .bicyclegan, .msgan: latentUNet.stride
-        }
-    }
+    public var generatorStride: Int { model.family.stride(self) }
 
     /// The generator architecture's name for messages.
-    var generatorName: String {
-        switch model {
-        case .sragan, .lsragan: model.rawValue
-        case .pix2pix: pix2pix.architecture.rawValue
-        case .bicyclegan, .msgan: "\(model.rawValue) U-Net (\(latentUNet.levels) levels)"
-        }
-    }
+    var generatorName: String { model.family.architecture(self) }
 
     public func validate() throws {
         try data.validate()
         try discriminator.validate()
         try augment?.validate()
-        switch model {
-        case .sragan, .lsragan: try sragan.validate()
-        case .pix2pix: try pix2pix.validate()
-        case .bicyclegan, .msgan: try latentUNet.validate()
-        }
+        try model.family.validateGenerator(self)
         let crop = data.preprocess.cropSize
         if [.resizeAndCrop, .crop].contains(data.preprocess.mode), crop % generatorStride != 0 {
             throw ModelError("image size \(crop) is not a multiple of \(generatorStride), which the \(generatorName) generator needs")
@@ -234,7 +160,6 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     }
 
     public static func from(json: String) throws -> TrainingConfig {
-        try ConfigurationDecoding.decode(TrainingConfig.self, defaults: TrainingConfig(),
-                                     optionalSections: ["augment": DiffAugment()], from: Data(json.utf8))
+        try decoded(from: Data(json.utf8))
     }
 }
