@@ -59,32 +59,32 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Do not flip images horizontally at random.")
     var noFlip = false
 
-    @Option(help: "AtoB (sketch on the left) or BtoA.")
-    var direction: Direction = .AtoB
+    @Option(help: "AtoB (sketch on the left) or BtoA (default AtoB).")
+    var direction: Direction?
 
-    @Option(help: "Sketch channels: 1 or 3.")
-    var inputChannels = 1
+    @Option(help: "Sketch channels: 1 or 3 (default 1).")
+    var inputChannels: Int?
 
-    @Option(help: "Image channels: 1 or 3.")
-    var outputChannels = 3
+    @Option(help: "Image channels: 1 or 3 (default 3).")
+    var outputChannels: Int?
 
-    @Option(help: "Epochs at the initial learning rate.")
-    var epochs = 100
+    @Option(help: "Epochs at the initial learning rate (default 100).")
+    var epochs: Int?
 
-    @Option(help: "Epochs of linear decay to zero after those.")
-    var epochsDecay = 100
+    @Option(help: "Epochs of linear decay to zero after those (default 100).")
+    var epochsDecay: Int?
 
-    @Option(help: "Stop after this many steps in total (0: run the whole schedule).")
-    var maxSteps = 0
+    @Option(help: "Stop after this many steps in total (0: run the whole schedule) (default 0).")
+    var maxSteps: Int?
 
     @Option(help: "Batch size (default 1; 2 for lsragan and bicyclegan, which need an even one).")
     var batchSize: Int?
 
-    @Option(help: "Adam learning rate.")
-    var lr = 2e-4
+    @Option(help: "Adam learning rate (default 0.0002).")
+    var lr: Double?
 
-    @Option(help: "Adam β1.")
-    var beta1 = 0.5
+    @Option(help: "Adam β1 (default 0.5).")
+    var beta1: Double?
 
     @Option(help: "Adversarial loss: vanilla, lsgan or hinge (default vanilla; lsgan for the multimodal models).")
     var gan: GANMode?
@@ -98,8 +98,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight of discriminator feature matching (default 0; 1 for lsragan, part of its joint perceptual loss).")
     var lambdaFeatureMatching: Double?
 
-    @Option(help: "Multimodal: length of the latent code z.")
-    var nz = 8
+    @Option(help: "Multimodal: length of the latent code z (default 8).")
+    var nz: Int?
 
     @Option(help: "Differentiable augmentation of the discriminators' inputs (DiffAugment): auto (color,translation,cutout when the training split has fewer than 2000 pairs, else none), none, or a comma-separated list of color, translation, cutout.")
     var augment = "auto"
@@ -140,14 +140,14 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "lsragan, bicyclegan: the random path's D2 sees (sketch, image) pairs (default: as --conditional-discriminator).")
     var conditionalD2: Bool?
 
-    @Option(help: "Multimodal: width of the encoder E's first layer.")
-    var nef = 64
+    @Option(help: "Multimodal: width of the encoder E's first layer (default 64).")
+    var nef: Int?
 
-    @Option(help: "Multimodal: residual blocks of the encoder E.")
-    var encoderBlocks = 4
+    @Option(help: "Multimodal: residual blocks of the encoder E (default 4).")
+    var encoderBlocks: Int?
 
-    @Option(help: "Multimodal: normalisation in the encoder E.")
-    var encoderNorm: NormKind = .instance
+    @Option(help: "Multimodal: normalisation in the encoder E (default instance).")
+    var encoderNorm: NormKind?
 
     @Option(help: "bicyclegan, msgan: U-Net levels (default: 8 at 256 px, 7 at 128, 6 at 64).")
     var unetLevels: Int?
@@ -155,23 +155,23 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "bicyclegan, msgan: concatenate z at every U-Net level, not only to the input (default: on for bicyclegan, off for msgan).")
     var latentAtEveryLevel: Bool?
 
-    @Option(help: "Multimodal: random codes per row of the sample and validation grids.")
-    var sampleCodes = 4
+    @Option(help: "Multimodal: random codes per row of the sample and validation grids (default 4).")
+    var sampleCodes: Int?
 
     @Option(help: "torchvision VGG19 weights (safetensors) for the perceptual loss instead of the HED VGG16.")
     var vgg19Weights: String?
 
-    @Option(help: "Generator width (filters in the first layer).")
-    var ngf = 64
+    @Option(help: "Generator width (filters in the first layer) (default 64).")
+    var ngf: Int?
 
-    @Option(help: "Discriminator width.")
-    var ndf = 64
+    @Option(help: "Discriminator width (default 64).")
+    var ndf: Int?
 
     @Option(help: "SRAGAN residual blocks (default 9 at 256 px, 6 below).")
     var blocks: Int?
 
-    @Option(help: "SRAGAN: attention in every k-th residual block (1 dense, 0 none).")
-    var attentionEvery = 2
+    @Option(help: "SRAGAN: attention in every k-th residual block (1 dense, 0 none) (default 2).")
+    var attentionEvery: Int?
 
     @Option(help: "SRAGAN/LSRAGAN decoder: resizeConv (default: nearest ×2 + 3×3 convolution, no checkerboard) or transposed (the thesis's).")
     var upsampling: UpsamplingKind?
@@ -188,8 +188,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Discriminator scales (multi-scale PatchGAN; default 1, 2 for bicyclegan and msgan).")
     var discriminatorScales: Int?
 
-    @Option(help: "Discriminator layers (3 gives the 70×70 PatchGAN).")
-    var discriminatorLayers = 3
+    @Option(help: "Discriminator layers (3 gives the 70×70 PatchGAN) (default 3).")
+    var discriminatorLayers: Int?
 
     @Flag(help: "Spectral normalisation in the discriminator.")
     var spectralNorm = false
@@ -197,100 +197,103 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weight initialisation: normal, xavier or kaiming (default normal; xavier for bicyclegan).")
     var initType: InitScheme?
 
-    @Option(help: "Random seed (weights, data order, augmentation).")
-    var seed: UInt64 = 0
+    @Option(help: "Random seed (weights, data order, augmentation) (default 0).")
+    var seed: UInt64?
 
-    @Option(help: "Numbered checkpoint every N epochs.")
-    var saveEvery = 5
+    @Option(help: "Numbered checkpoint every N epochs (default 5).")
+    var saveEvery: Int?
 
-    @Option(help: "Also refresh the latest checkpoint every N steps (0: only at epoch ends).")
-    var checkpointEverySteps = 0
+    @Option(help: "Also refresh the latest checkpoint every N steps (0: only at epoch ends) (default 0).")
+    var checkpointEverySteps: Int?
 
-    @Option(help: "Sample grid every N steps.")
-    var sampleEvery = 200
+    @Option(help: "Sample grid every N steps (default 200).")
+    var sampleEvery: Int?
 
-    @Option(help: "Log line every N steps.")
-    var logEvery = 10
+    @Option(help: "Log line every N steps (default 10).")
+    var logEvery: Int?
 
-    @Option(help: "Data loader threads.")
-    var workers = 2
+    @Option(help: "Data loader threads (default 2).")
+    var workers: Int?
 
-    @Option(help: "Unreadable training images: fail or skip.")
-    var onBadFile: BadFilePolicy = .fail
+    @Option(help: "Unreadable training images: fail or skip (default fail).")
+    var onBadFile: BadFilePolicy?
 
     @OptionGroup var runtime: RuntimeOptions
 
+    /// The model's library defaults at `--size`, with only the options the user gave applied on
+    /// top: a default lives in the library (the model's family), never here.
     func makeConfig() throws -> TrainingConfig {
         var c = TrainingConfig.defaults(for: model, size: size)
-        c.data.direction = direction
-        c.data.inputChannels = inputChannels
-        c.data.outputChannels = outputChannels
+        func set<T>(_ value: T?, _ field: WritableKeyPath<TrainingConfig, T>) { if let value { c[keyPath: field] = value } }
+        // Data
+        set(direction, \.data.direction)
+        set(inputChannels, \.data.inputChannels)
+        set(outputChannels, \.data.outputChannels)
         c.data.preprocess = PreprocessOptions(mode: preprocess, loadSize: loadSize ?? PreprocessOptions.loadSize(forCrop: size), cropSize: size,
                                               flip: !noFlip, multiple: c.generatorStride)
-        c.epochs = epochs
-        c.epochsDecay = epochsDecay
-        c.maxSteps = maxSteps
-        if let batchSize { c.batchSize = batchSize }
-        c.learningRate = lr
-        c.beta1 = beta1
-        if let gan { c.gan = gan }
-        if let lambdaL1 { c.lambdaL1 = lambdaL1 }
-        if let lambdaPerceptual { c.lambdaPerceptual = lambdaPerceptual }
-        if let lambdaFeatureMatching { c.lambdaFeatureMatching = lambdaFeatureMatching }
-        c.vgg19Weights = vgg19Weights
-        c.multimodal.nz = nz
         if augment.lowercased() == "auto" {
             let pairs = (try? PairedDataset(root: data, split: "train", options: c.data).count) ?? 0
             c.augment = pairs > 0 && pairs < DiffAugment.automaticBelowPairs ? DiffAugment() : nil
         } else {
             c.augment = try DiffAugment.parse(augment)
         }
-        if let lambdaKL { c.multimodal.lambdaKL = lambdaKL }
-        if let lambdaZ { c.multimodal.lambdaZ = lambdaZ }
-        if let lambdaGAN { c.multimodal.lambdaGAN = lambdaGAN }
-        if let lambdaGAN2 { c.multimodal.lambdaGAN2 = lambdaGAN2 }
-        if let lambdaMS { c.multimodal.lambdaMS = lambdaMS }
-        if let conditionalDiscriminator { c.multimodal.conditionalDiscriminator = conditionalDiscriminator }
-        c.multimodal.sampleCodes = sampleCodes
-        c.sragan.latentAtEveryStage = latentAtEveryStage
-        if let latentAtInput { c.sragan.latentAtInput = latentAtInput }
-        if let latentModulation { c.sragan.latentModulation = latentModulation }
-        if let msEpsilon { c.multimodal.msEpsilon = msEpsilon }
-        if let msClamp { c.multimodal.msClamp = msClamp }
+        // Schedule and optimiser
+        set(epochs, \.epochs)
+        set(epochsDecay, \.epochsDecay)
+        set(maxSteps, \.maxSteps)
+        set(batchSize, \.batchSize)
+        set(lr, \.learningRate)
+        set(beta1, \.beta1)
+        set(initType, \.initScheme)
+        set(seed, \.seed)
+        // Losses
+        set(gan, \.gan)
+        set(lambdaL1, \.lambdaL1)
+        set(lambdaPerceptual, \.lambdaPerceptual)
+        set(lambdaFeatureMatching, \.lambdaFeatureMatching)
+        if let vgg19Weights { c.vgg19Weights = vgg19Weights }
+        // Multimodal
+        set(nz, \.multimodal.nz)
+        set(lambdaKL, \.multimodal.lambdaKL)
+        set(lambdaZ, \.multimodal.lambdaZ)
+        set(lambdaGAN, \.multimodal.lambdaGAN)
+        set(lambdaGAN2, \.multimodal.lambdaGAN2)
+        set(lambdaMS, \.multimodal.lambdaMS)
+        set(msEpsilon, \.multimodal.msEpsilon)
+        set(msClamp, \.multimodal.msClamp)
+        set(conditionalDiscriminator, \.multimodal.conditionalDiscriminator)
         if let conditionalD2 { c.multimodal.conditionalD2 = conditionalD2 }
-        c.encoder.nef = nef
-        c.encoder.blocks = encoderBlocks
-        c.encoder.norm = encoderNorm
-        if let unetLevels { c.latentUNet.levels = unetLevels }
-        if let latentAtEveryLevel { c.latentUNet.latentAtEveryLevel = latentAtEveryLevel }
-        c.sragan.ngf = ngf
-        c.pix2pix.ngf = ngf
-        c.latentUNet.ngf = ngf
-        c.discriminator.ndf = ndf
-        if let blocks { c.sragan.blocks = blocks }
-        c.sragan.attentionEvery = attentionEvery
-        if let upsampling { c.sragan.upsampling = upsampling }
-        c.sragan.globalShortcut = !noShortcut
-        if let generator { c.pix2pix.architecture = generator }
+        set(sampleCodes, \.multimodal.sampleCodes)
+        set(nef, \.encoder.nef)
+        set(encoderBlocks, \.encoder.blocks)
+        set(encoderNorm, \.encoder.norm)
+        // Generators
+        if let ngf { (c.sragan.ngf, c.pix2pix.ngf, c.latentUNet.ngf) = (ngf, ngf, ngf) }
+        set(blocks, \.sragan.blocks)
+        set(attentionEvery, \.sragan.attentionEvery)
+        set(upsampling, \.sragan.upsampling)
+        if noShortcut { c.sragan.globalShortcut = false }
+        if latentAtEveryStage { c.sragan.latentAtEveryStage = true }
+        set(latentAtInput, \.sragan.latentAtInput)
+        set(latentModulation, \.sragan.latentModulation)
+        set(generator, \.pix2pix.architecture)
+        set(unetLevels, \.latentUNet.levels)
+        set(latentAtEveryLevel, \.latentUNet.latentAtEveryLevel)
+        if let norm { (c.sragan.norm, c.pix2pix.norm, c.latentUNet.norm, c.discriminator.norm) = (norm, norm, norm, norm) }
         c.data.preprocess.multiple = c.generatorStride
-        if let norm {
-            c.sragan.norm = norm
-            c.pix2pix.norm = norm
-            c.latentUNet.norm = norm
-            c.discriminator.norm = norm
-        }
-        if let discriminatorScales { c.discriminator.scales = discriminatorScales }
-        c.discriminator.layers = discriminatorLayers
-        c.discriminator.spectralNorm = spectralNorm
-        if let initType { c.initScheme = initType }
-        c.seed = seed
-        c.saveEveryEpochs = saveEvery
-        c.checkpointEverySteps = checkpointEverySteps
-        c.sampleEverySteps = sampleEvery
-        c.logEverySteps = max(1, logEvery)
-        c.loaderWorkers = workers
-        c.onBadFile = onBadFile
-        c.initFrom = initFrom
+        // Discriminators
+        set(ndf, \.discriminator.ndf)
+        set(discriminatorScales, \.discriminator.scales)
+        set(discriminatorLayers, \.discriminator.layers)
+        if spectralNorm { c.discriminator.spectralNorm = true }
+        // Run folder
+        set(saveEvery, \.saveEveryEpochs)
+        set(checkpointEverySteps, \.checkpointEverySteps)
+        set(sampleEvery, \.sampleEverySteps)
+        if let logEvery { c.logEverySteps = max(1, logEvery) }
+        set(workers, \.loaderWorkers)
+        set(onBadFile, \.onBadFile)
+        if let initFrom { c.initFrom = initFrom }
         c.syncChannels()
         return c
     }
@@ -309,7 +312,7 @@ struct TrainCommand: ParsableCommand {
         runtime.apply()
         StopSignal.install()
         let folder = runs + "/" + name
-        let limit = resume && maxSteps > 0 ? maxSteps : nil
+        let limit = resume ? maxSteps.flatMap { $0 > 0 ? $0 : nil } : nil
         if !resume {
             let config = try makeConfig()
             print("discriminator augmentation: \(config.augment.map(\.description) ?? "none")"
@@ -320,7 +323,7 @@ struct TrainCommand: ParsableCommand {
         }
         let trainer = try Trainer.make(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit)
         reportWarmStart(trainer.warmStarted)
-        let outcome = try trainer.train(progress: ProgressReporter(every: max(1, logEvery)), shouldStop: { StopSignal.isRequested })
+        let outcome = try trainer.train(progress: ProgressReporter(every: trainer.config.logEverySteps), shouldStop: { StopSignal.isRequested })
         let loader = trainer.loader
         let skipped = loader.skipped
         if !skipped.isEmpty {
