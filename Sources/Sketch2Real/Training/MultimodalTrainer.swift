@@ -155,22 +155,9 @@ public final class MultimodalTrainer: TrainingAlgorithm {
             total = total + gan2 * options.lambdaGAN2
             losses["G_GAN2"] = gan2.item()
         }
-        if config.lambdaL1 > 0 {
-            let l1 = rebuilt.l1Loss(rebuiltTarget)
-            total = total + l1 * config.lambdaL1
-            losses["G_L1"] = l1.item()
-        }
-        if let perceptual {
-            let p = perceptual(rebuilt, rebuiltTarget)
-            total = total + p * config.lambdaPerceptual
-            losses["G_perceptual"] = p.item()
-        }
-        if needFeatures {
-            let realFeatures = withNoGrad { discriminator.features(judgedInputs[1]) }
-            let fm = FeatureMatchingLoss.loss(fake: fakeFeatures, real: realFeatures)
-            total = total + fm * config.lambdaFeatureMatching
-            losses["G_FM"] = fm.item()
-        }
+        ReconstructionLoss(config, perceptual: perceptual).add(
+            to: &total, output: rebuilt, target: rebuiltTarget, fakeFeatures: fakeFeatures,
+            realFeatures: { discriminator.features(judgedInputs[1]) }, losses: &losses)
         if let encoded {
             let kl = KLDivergenceLoss.loss(mu: encoded.mu, logVariance: encoded.logVariance)
             if options.lambdaKL > 0 { total = total + kl * options.lambdaKL }

@@ -99,22 +99,9 @@ public final class PairedTrainer: TrainingAlgorithm {
         let ganG = config.gan.generatorLoss(fake: fakeOutputs)
         var total = ganG
         losses["G_GAN"] = ganG.item()
-        if config.lambdaL1 > 0 {
-            let l1 = fake.l1Loss(y)
-            total = total + l1 * config.lambdaL1
-            losses["G_L1"] = l1.item()
-        }
-        if let perceptual {
-            let p = perceptual(fake, y)
-            total = total + p * config.lambdaPerceptual
-            losses["G_perceptual"] = p.item()
-        }
-        if needFeatures {
-            let realFeatures = withNoGrad { discriminator.features(judged[1]) }
-            let fm = FeatureMatchingLoss.loss(fake: fakeFeatures, real: realFeatures)
-            total = total + fm * config.lambdaFeatureMatching
-            losses["G_FM"] = fm.item()
-        }
+        ReconstructionLoss(config, perceptual: perceptual).add(
+            to: &total, output: fake, target: y, fakeFeatures: fakeFeatures,
+            realFeatures: { discriminator.features(judged[1]) }, losses: &losses)
         optimizerG.zeroGrad()
         total.backward()
         optimizerG.step()

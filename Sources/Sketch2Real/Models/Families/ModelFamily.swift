@@ -57,19 +57,39 @@ public struct ModelFamily: Sendable {
     public let usesEncoder: Bool
     /// The PyTorch definition in reference/ that loads this family's exported files.
     public let reference: String
-    /// The family's defaults, applied to a fresh configuration for square images of a size.
-    let applyDefaults: @Sendable (inout TrainingConfig, _ size: Int) -> Void
-    /// The generator's own settings as JSON, for exported files.
-    let generatorSettings: @Sendable (TrainingConfig) throws -> String
-    /// Image sides must be multiples of this.
-    let stride: @Sendable (TrainingConfig) -> Int
+    /// Where in `TrainingConfig` the generator is described, and how it is built.
+    let generator: GeneratorSection
     /// The generator architecture's name for messages.
     let architecture: @Sendable (TrainingConfig) -> String
-    let validateGenerator: @Sendable (TrainingConfig) throws -> Void
-    /// The generator; for multimodal families the one that takes a code.
-    let makeGenerator: @Sendable (TrainingConfig) throws -> any SketchToImageGenerator
+    /// Whether the SRAGAN section's generator takes the latent code (LSRAGAN); kept in step
+    /// with `multimodal.nz`.
+    let sraganTakesCode: Bool
+    /// The family's defaults, applied to a fresh configuration for square images of a size.
+    let applyDefaults: @Sendable (inout TrainingConfig, _ size: Int) -> Void
+
+    init(_ name: String, _ displayName: String, _ training: Training, encoder: Bool = false, reference: String,
+         generator: GeneratorSection, architecture: @escaping @Sendable (TrainingConfig) -> String = { $0.model.rawValue },
+         sraganTakesCode: Bool = false, defaults: @escaping @Sendable (inout TrainingConfig, _ size: Int) -> Void) {
+        kind = ModelKind(registering: name)
+        self.displayName = displayName
+        self.training = training
+        usesEncoder = encoder
+        self.reference = reference
+        self.generator = generator
+        self.architecture = architecture
+        self.sraganTakesCode = sraganTakesCode
+        applyDefaults = defaults
+    }
+
+    var generatorSettings: @Sendable (TrainingConfig) throws -> String { generator.settings }
+    var stride: @Sendable (TrainingConfig) -> Int { generator.stride }
+    var validateGenerator: @Sendable (TrainingConfig) throws -> Void { generator.validate }
+    var makeGenerator: @Sendable (TrainingConfig) throws -> any SketchToImageGenerator { generator.make }
+
     /// Keeps the generator's code length equal to `multimodal.nz` (0 where it takes none).
-    let syncLatent: @Sendable (inout TrainingConfig) -> Void
+    func syncLatent(_ c: inout TrainingConfig) {
+        if generator.name == "sragan" || training == .multimodal { c.sragan.latentChannels = sraganTakesCode ? c.multimodal.nz : 0 }
+    }
 
     public func makeLatentGenerator(_ config: TrainingConfig) throws -> any LatentImageGenerator {
         guard training == .multimodal, let g = try makeGenerator(config) as? any LatentImageGenerator else {
@@ -79,8 +99,27 @@ public struct ModelFamily: Sendable {
     }
 }
 
+/// The section of `TrainingConfig` that describes a family's generator, and how to build it.
+/// Families that share an architecture share a section (SRAGAN and LSRAGAN; BicycleGAN and MSGAN).
+struct GeneratorSection: Sendable {
+    let name: String
+    let settings: @Sendable (TrainingConfig) throws -> String
+    let stride: @Sendable (TrainingConfig) -> Int
+    let validate: @Sendable (TrainingConfig) throws -> Void
+    let make: @Sendable (TrainingConfig) throws -> any SketchToImageGenerator
+
+    static let sragan = GeneratorSection(name: "sragan", settings: { try ModelRegistry.json($0.sragan) }, stride: { $0.sragan.stride },
+                                         validate: { try $0.sragan.validate() }, make: { try SRAGANGenerator($0.sragan) })
+    static let pix2pix = GeneratorSection(name: "pix2pix", settings: { try ModelRegistry.json($0.pix2pix) }, stride: { $0.pix2pix.stride },
+                                          validate: { try $0.pix2pix.validate() }, make: { try Pix2PixGenerator($0.pix2pix) })
+    static let latentUNet = GeneratorSection(name: "latentUNet", settings: { try ModelRegistry.json($0.latentUNet) },
+                                             stride: { $0.latentUNet.stride }, validate: { try $0.latentUNet.validate() },
+                                             make: { try LatentUNetGenerator($0.latentUNet) })
+}
+
 /// The model families `train`, `bench` and every loader know. Adding a model is a file that
-/// defines its `ModelKind` and `ModelFamily` (see the five beside this one) and one line here.
+/// defines its `ModelFamily` and names its `ModelKind` (see the five beside this one) and one
+/// line here.
 public enum ModelRegistry {
     public static let families: [ModelFamily] = [.sragan, .pix2pix, .lsragan, .bicyclegan, .msgan]
 
