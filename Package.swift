@@ -76,18 +76,21 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(
-            name: "Sketch2RealCLI",
+        // The commands as a library, so tests run them in-process; the executable only calls it.
+        .target(
+            name: "Sketch2RealCommands",
             dependencies: [
                 "Sketch2Real", "Sketch2RealServer", "Torch", "NN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "Sketch2RealCLI", dependencies: ["Sketch2RealCommands"]),
         // The one rule for comparing floating-point results with references (test-only).
         .target(name: "NumericalTolerance", dependencies: ["Torch", "NN"], path: "Tests/NumericalTolerance"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "NumericalTolerance"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Torch", "NumericalTolerance"], resources: [.copy("Fixtures")]),
         .testTarget(name: "Sketch2RealTests", dependencies: ["Sketch2Real", "NumericalTolerance"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "Sketch2RealCommandsTests", dependencies: ["Sketch2RealCommands", "Sketch2Real"]),
         .testTarget(
             name: "Sketch2RealServerTests",
             dependencies: ["Sketch2RealServer", "Sketch2Real", "Torch", .product(name: "Logging", package: "swift-log")]

@@ -22,25 +22,6 @@ final class TrainingCommandTests: XCTestCase {
         try Checkpoint.load(path: RunFolder(path: run).latestCheckpoint)
     }
 
-    /// Options the user does not give leave the library's defaults for the model: `train` holds
-    /// no defaults of its own (besides the data-dependent `--augment auto`, off here).
-    func testOptionsNotGivenLeaveTheLibrarysDefaults() throws {
-        // 128: a multiple of every family's stride at its defaults for that size.
-        let data = try dataset(count: 2, size: 128)
-        let runs = makeTemporaryFolder(self)
-        for kind in ModelKind.allCases {
-            let r = try runProgram(["train", "--model", kind.rawValue, "--data", data, "--runs", runs, "--name", kind.rawValue,
-                                    "--size", "128", "--max-steps", "1", "--augment", "none", "--workers", "1"])
-            XCTAssertEqual(r.status, 0, r.error + r.output)
-            let saved = try TrainingConfig.from(json: String(contentsOfFile: RunFolder(path: runs + "/" + kind.rawValue).configFile, encoding: .utf8))
-            var expected = TrainingConfig.defaults(for: kind, size: 128)
-            expected.maxSteps = 1
-            expected.loaderWorkers = 1
-            expected.data.preprocess.multiple = expected.generatorStride
-            XCTAssertEqual(saved, expected, kind.rawValue)
-        }
-    }
-
     /// N steps straight equal N/2 steps, exit, and a resumed process running to N, bit for bit
     /// (dropout in the generator makes the random generator's state matter).
     func testResumeInANewProcessIsBitIdentical() throws {

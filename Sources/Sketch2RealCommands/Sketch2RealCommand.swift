@@ -3,9 +3,9 @@ import ArgumentParser
 import Sketch2Real
 import Torch
 
-@main
-struct Sketch2RealCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The root of `sketch2real`: its subcommands, and the entry point the executable calls.
+public struct Sketch2RealCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "sketch2real",
         abstract: "Turn sketches into realistic images with conditional GANs.",
         version: SystemReport.version,
@@ -15,7 +15,9 @@ struct Sketch2RealCommand: AsyncParsableCommand {
     /// As ArgumentParser's own entry point, except that Foundation's file-system errors (an
     /// `--out` that is a file, a folder without write permission, a full disk) are reported as
     /// the path and the reason, not as a raw error dump.
-    static func main() async {
+    public init() {}
+
+    public static func launch() async {
         Torch.usePhysicalCores()
         do {
             var command = try parseAsRoot(CommandLineArguments.joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))

@@ -29,7 +29,7 @@ struct TrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Model: sragan, pix2pix, lsragan, bicyclegan or msgan.")
+    @Option(help: ArgumentHelp("Model: \(ModelKind.names)."))
     var model: ModelKind = .sragan
 
     @Option(help: "Dataset folder (aligned root/train, or paired A/B folders).")
