@@ -232,8 +232,8 @@ public final class Evaluator {
             results.append(result)
             for r in pictures.rows.indices { pictures.rows[r].outputs.append(outputs[r]) }
         }
-        var definitions = Self.definitions(inception: inception)
-        definitions["NDB"] = (definitions["NDB"] ?? "") + " Here: " + reference.ndbNote + "."
+        var definitions = MetricCatalog.definitions(of: results.flatMap(\.metrics), inception: inception?.variant)
+        if let ndb = definitions["NDB"] { definitions["NDB"] = ndb + " Here: " + reference.ndbNote + "." }
         var notes = [
             "One output per pair for fidelity and realism: the deterministic translation of one-to-one models; for multimodal models a sample with a seeded random code (sample 0 of each pair).",
             "Images are compared as 8-bit pictures in [0, 1] (outputs clamped and rounded as when saved).",
@@ -266,12 +266,11 @@ public final class Evaluator {
         let start = Date()
         progress("\(model.name): translating \(split.pairs) pairs")
         let diversity = model.sample.map { _ in SampleDiversity(distance: lpips, samplesPerInput: settings.samplesPerInput, seed: settings.seed) }
-        var l1: [Double] = [], psnr: [Double] = [], ssim: [Double] = [], lp: [Double] = []
-        var looks = LooksLikePhotos()
+        var lp: [Double] = []
+        var fidelityRows = PixelFidelity(), looks = LooksLikePhotos()
         var hed: [Tensor] = [], inceptionRows: [Tensor] = []
         var outputsByPair: [Int: Tensor] = [:], inputsByPair: [Int: Tensor] = [:]
         let representatives = Set(split.groups.map { $0[0] })
-        let ssimMetric = StructuralSimilarity(dataRange: 1)
         for begin in stride(from: 0, to: split.pairs, by: settings.batchSize) {
             let indices = Array(begin ..< Swift.min(begin + settings.batchSize, split.pairs))
             let loaded = try indices.map { try pair(split, $0) }
@@ -290,9 +289,7 @@ public final class Evaluator {
                 throw EvaluationError("\(model.name) produced images of shape \(out.shape) for targets of shape \(targets.shape)")
             }
             let ou = PixelMetrics.unitImages(out), tu = PixelMetrics.unitImages(targets)
-            l1 += PixelMetrics.l1(ou, tu)
-            psnr += PixelMetrics.psnr(ou, tu)
-            ssim += try ssimMetric(ou, tu)
+            try fidelityRows.add(outputs: ou, targets: tu)
             looks.add(outputs: ou, targets: tu)
             // The LPIPS-style distance and HED features see the 8-bit outputs too.
             let quantised = ou.to(.float32) * 2.0 - 1.0
@@ -305,8 +302,8 @@ public final class Evaluator {
                 inputsByPair[i] = inputs.narrow(dim: 0, start: k, length: 1)
             }
         }
-        let fidelity = FidelityResult(pairs: split.pairs, l1: mean(l1), l1Std: std(l1), psnr: mean(psnr), psnrStd: std(psnr),
-                                      ssim: mean(ssim), ssimStd: std(ssim), lpipsStyle: mean(lp), lpipsStyleStd: std(lp))
+        let fidelity = FidelityResult(pairs: split.pairs, l1: mean(fidelityRows.l1), l1Std: std(fidelityRows.l1), psnr: mean(fidelityRows.psnr),
+                                      psnrStd: std(fidelityRows.psnr), ssim: mean(fidelityRows.ssim), ssimStd: std(fidelityRows.ssim), lpipsStyle: mean(lp), lpipsStyleStd: std(lp))
         progress("\(model.name): FD and KID")
         var realism = [try realismResult(network: "HED-VGG16", features: Self.hedFeatures, generated: Tensor.cat(hed, dim: 0), real: reference.hed)]
         if let real = reference.inception {
@@ -357,10 +354,9 @@ public final class Evaluator {
         var metrics = Self.metrics(fidelity: fidelity, realism: realism, diversity: diversityResult, multimodal: model.isMultimodal,
                                    ndb: ndb, ndbNote: reference.ndbNote, knownModes: knownModes, inceptionVariant: inception?.variant)
         metrics += sketchFidelity(split: split, outputs: outputsByPair, inputs: inputsByPair)
-        metrics += looks.metrics()
+        metrics += looks.rows()
         if !bestOfK.isEmpty {
-            metrics.append(Metric(key: "best_of_k_l1", label: "Best-of-K L1 per palette", value: mean(bestOfK), better: .lower,
-                                  note: "\(model.isMultimodal ? settings.samplesPerInput : 1) output(s) per sketch"))
+            metrics.append(MetricCatalog.bestOfK(mean(bestOfK), note: "\(model.isMultimodal ? settings.samplesPerInput : 1) output(s) per sketch"))
         }
         let seconds = Date().timeIntervalSince(start)
         progress(String(format: "%@: done in %.1f s", model.name, seconds))
@@ -391,10 +387,8 @@ public final class Evaluator {
             other += EdgeCorrelation.perPair(images: outputs[i]!, sketches: inputs[next]!)
         }
         return [
-            Metric(key: "edge_correlation", label: "Edge correlation with its sketch", value: mean(own), better: .higher,
-                   note: "Pearson correlation of the output's edges with its sketch's lines"),
-            Metric(key: "edge_correlation_other_sketch", label: "Edge correlation with another sketch", value: mean(other),
-                   better: .lower, note: "chance level: the same output against another scene's sketch"),
+            MetricCatalog.edgeCorrelation(mean(own), note: "Pearson correlation of the output's edges with its sketch's lines"),
+            MetricCatalog.edgeCorrelationOther(mean(other), note: "chance level: the same output against another scene's sketch"),
         ]
     }
 
@@ -410,70 +404,31 @@ public final class Evaluator {
     static func metrics(fidelity f: FidelityResult, realism: [RealismResult], diversity: SampleDiversity.Result?, multimodal: Bool,
                         ndb: StatisticallyDifferentBins.Result?, ndbNote: String, knownModes: KnownModeCoverage?,
                         inceptionVariant: InceptionV3.Variant?) -> [Metric] {
-        var out = [
-            Metric(key: "l1", label: "L1", value: f.l1, better: .lower, note: "mean |output − target|, images in [0, 1]"),
-            Metric(key: "psnr", label: "PSNR (dB)", value: f.psnr, better: .higher),
-            Metric(key: "ssim", label: "SSIM", value: f.ssim, better: .higher),
-            Metric(key: "lpips_style_hed_vgg16", label: LPIPSStyleDistance.name, value: f.lpipsStyle, better: .lower),
-        ]
+        typealias M = MetricCatalog
+        var out = PixelFidelity.rows(l1: f.l1, psnr: f.psnr, ssim: f.ssim) + [M.lpips(f.lpipsStyle)]
         for r in realism {
-            let hed = r.network == "HED-VGG16"
-            let suffix = hed ? "hed_vgg16" : "inception_v3"
-            var fdLabel = "FD (\(r.network))", kidLabel = "KID (\(r.network))"
-            if !hed {
-                // Only pytorch-fid's port of the TensorFlow graph gives numbers comparable to published FID.
-                fdLabel = inceptionVariant == .pytorchFID ? "FID (Inception-v3, pytorch-fid weights)" : "FD (Inception-v3, torchvision weights)"
-                kidLabel = inceptionVariant == .pytorchFID ? "KID (Inception-v3, pytorch-fid weights)" : "KID (Inception-v3, torchvision weights)"
-            }
-            out.append(Metric(key: "fd_\(suffix)", label: fdLabel, value: r.frechetDistance, better: .lower))
-            out.append(Metric(key: "kid_\(suffix)", label: kidLabel, value: r.kernelDistance.mean, std: r.kernelDistance.std, better: .lower))
+            let (fd, kid) = r.network == "HED-VGG16" ? (M.fdHED, M.kidHED) : M.inception(inceptionVariant ?? .torchvision)
+            out.append(fd(r.frechetDistance))
+            out.append(kid(r.kernelDistance.mean, std: r.kernelDistance.std))
         }
-        let diversityLabel = "Diversity: " + LPIPSStyleDistance.name
         if let diversity {
-            out.append(Metric(key: "diversity_lpips_style_hed_vgg16", label: diversityLabel, value: diversity.mean, std: diversity.std, better: .higher))
+            out.append(M.diversity(diversity.mean, std: diversity.std))
         } else {
-            out.append(.unavailable(key: "diversity_lpips_style_hed_vgg16", label: diversityLabel,
-                                    reason: multimodal ? "n/a" : "n/a (one-to-one model)", better: .higher))
+            out.append(M.diversity.unavailable(multimodal ? "n/a" : "n/a (one-to-one model)"))
         }
         if let ndb {
-            out.append(Metric(key: "ndb", label: "NDB (of \(ndb.bins) bins)", value: Double(ndb.differentBins), better: .lower, note: ndbNote,
-                              isCount: true))
-            out.append(Metric(key: "jsd", label: "JSD (NDB bins)", value: ndb.jsd, better: .lower))
+            out.append(M.ndb(bins: ndb.bins)(Double(ndb.differentBins), note: ndbNote, isCount: true))
+            out.append(M.jsd(ndb.jsd))
         } else {
-            out.append(.unavailable(key: "ndb", label: "NDB", reason: ndbNote, better: .lower))
-            out.append(.unavailable(key: "jsd", label: "JSD (NDB bins)", reason: "n/a", better: .lower))
+            out.append(M.ndb(bins: nil).unavailable(ndbNote))
+            out.append(M.jsd.unavailable("n/a"))
         }
         if let m = knownModes {
-            out.append(Metric(key: "modes_reached", label: "Modes reached per sketch", value: m.modesReachedPerSketch, better: .higher,
-                              note: "\(m.modes) true modes; \(m.samplesPerSketch) sample(s) per sketch"))
-            out.append(Metric(key: "mode_kl_uniform", label: "Mode KL from uniform", value: m.klFromUniform, better: .lower))
-            out.append(Metric(key: "mode_js_uniform", label: "Mode JS from uniform", value: m.jsFromUniform, better: .lower))
+            out.append(M.modesReached(m.modesReachedPerSketch, note: "\(m.modes) true modes; \(m.samplesPerSketch) sample(s) per sketch"))
+            out.append(M.modeKL(m.klFromUniform))
+            out.append(M.modeJS(m.jsFromUniform))
         }
         return out
-    }
-
-    static func definitions(inception: InceptionV3?) -> [String: String] {
-        var d = [
-            "L1": "Mean absolute difference between output and target, both as 8-bit images scaled to [0, 1].",
-            "PSNR": "10·log10(1 / MSE) per image on [0, 1] images, averaged over pairs; identical images count as \(Int(PixelMetrics.maximumPSNR)) dB.",
-            "SSIM": "Mean SSIM per image as scikit-image's structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1), averaged over RGB channels and pairs.",
-            "LPIPS-style (HED-VGG16)": "LPIPS v0.1's calibrated VGG16 heads (PyPI lpips 0.1.4) on the HED edge detector's VGG16 (relu1_2…relu5_3, channel-unit-normalised, squared differences weighted, spatially averaged, summed). Not LPIPS: the backbone differs from the one the heads were calibrated on; HED's BGR 0–255 mean-subtracted input convention replaces LPIPS's scaling layer.",
-            "FD (HED-VGG16)": "Fréchet distance between Gaussians fitted to \(hedFeatures) features of outputs and of real targets of the split; float64, trace of the matrix square root from eigendecompositions.",
-            "KID (HED-VGG16)": "Unbiased squared MMD with the kernel (xᵀy/d + 1)³ on the same features, mean ± std over random subsets (size min(1000, N)), as the usual KID implementation.",
-            "Diversity": "BicycleGAN's protocol: samples per sketch with seeded codes, LPIPS-style (HED-VGG16) distance between consecutive samples, averaged; one-to-one models have none.",
-            "NDB": "Richardson & Weiss 2018: k-means (k-means++ seeding, seeded) on real targets; a bin is different when a two-sided two-proportion z-test rejects equal real and generated proportions at the significance level; NDB counts such bins.",
-            "JSD": "Jensen–Shannon divergence (natural log) between the real and generated NDB bin histograms.",
-            "Nyquist power": "Per image, the fraction of the luma's non-DC spectral power (2-D DFT) within \(ImageStatistics.nyquistBand) bins of the Nyquist frequency along either axis: the pixel-alternating checkerboard transposed convolutions leave; averaged over outputs, and 'vs photos' divides by the same average over the split's targets.",
-            "Saturation": "Mean HSV saturation (max − min) / max over pixels and outputs; 'vs photos' divides by the targets' mean (1 is best).",
-            "Border ratio": "Mean absolute change between the first and last two rows and columns, divided by the mean change between all other adjacent rows and columns, summed over outputs (stripes along the border raise it; photos are near 1).",
-            "Edge correlation": "Pearson correlation over pixels between the Sobel edge magnitude of the output's luma and its sketch's line strength (darkness, widened by a 5×5 box), one output per distinct sketch; 'with another sketch' pairs each output with the next scene's sketch, the chance level.",
-            "Best-of-K L1": "Synthetic landscapes only: for each palette's ground truth of a scene, the smallest L1 between it and any of the model's K outputs for that scene's sketch (K = --samples for multimodal models, 1 for one-to-one models), averaged; low when every palette is drawn faithfully, not merely reached.",
-            "Known modes": "Synthetic landscapes only: a small CNN trained on rendered ground truth labels each sample's palette; modes reached per sketch = distinct palettes among a sketch's samples ÷ K; KL and JS (natural log) of the palette histogram from uniform.",
-        ]
-        if let inception {
-            d["FD/KID (Inception-v3)"] = "On \(inceptionFeatures), with user-supplied weights (\(inception.variant == .pytorchFID ? "pytorch-fid's FID Inception: comparable to published FID when computed on the same images" : "torchvision's ImageNet Inception-v3: close to but not the standard FID network, which pytorch-fid's 1008-class weights reproduce")); images are fed in [-1, 1] (torchvision's transform_input semantics)."
-        }
-        return d
     }
 }
 

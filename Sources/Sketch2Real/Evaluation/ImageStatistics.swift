@@ -120,13 +120,13 @@ struct LooksLikePhotos {
         let (nyqO, nyqT) = (mean(nyquist.outputs), mean(nyquist.targets))
         let (satO, satT) = (mean(saturation.outputs), mean(saturation.targets))
         let (borO, borT) = (ImageStatistics.borderRatio(border.outputs), ImageStatistics.borderRatio(border.targets))
+        typealias M = MetricCatalog
         return [
-            Metric(key: "nyquist_power", label: "Nyquist power", value: nyqO, better: .lower,
-                   note: String(format: "photos of the split: %.5f", nyqT)),
-            Metric(key: "nyquist_power_vs_photos", label: "Nyquist power ÷ photos'", value: nyqT > 0 ? nyqO / nyqT : .nan, better: .lower),
-            Metric(key: "saturation", label: "Saturation", value: satO, better: .nearOne, note: String(format: "photos of the split: %.3f", satT)),
-            Metric(key: "saturation_vs_photos", label: "Saturation ÷ photos'", value: satT > 0 ? satO / satT : .nan, better: .nearOne),
-            Metric(key: "border_ratio", label: "Border ratio", value: borO, better: .nearOne, note: String(format: "photos of the split: %.3f", borT)),
+            M.nyquist(nyqO, note: String(format: "photos of the split: %.5f", nyqT)),
+            M.nyquistRatio(nyqT > 0 ? nyqO / nyqT : .nan),
+            M.saturation(satO, note: String(format: "photos of the split: %.3f", satT)),
+            M.saturationRatio(satT > 0 ? satO / satT : .nan),
+            M.borderRatio(borO, note: String(format: "photos of the split: %.3f", borT)),
         ]
     }
 }
