@@ -71,19 +71,19 @@ final class PrecisionTests: XCTestCase {
             for (key, w) in trainer.generator.stateDict() { initial[key] = w.clone() }
             let batch = try trainer.loader.batches(epoch: 0).next()!
             Torch.manualSeed(5)
-            let losses = (0 ..< 3).map { _ in trainer.trainStep(input: batch.input, target: batch.target!) }
+            let losses = (0 ..< 3).map { _ in trainer.trainStep(input: batch.input, target: batch.target!).named }
             return (trainer, losses)
         }
         let base = makeTemporaryFolder(self)
         let (t32, l32) = try run(.fp32, folder: base + "/fp32")
         let (t16, l16) = try run(.bf16, folder: base + "/bf16")
-        for (name, network) in t16.networks {
+        for (name, network) in t16.trained.networks {
             for (key, tensor) in network.stateDict() where !key.hasSuffix("num_batches_tracked") {
                 XCTAssertEqual(tensor.dtype, .float32, "\(name).\(key)")
             }
             for p in network.trainableParameters() { if let g = p.grad { XCTAssertEqual(g.dtype, .float32, name) } }
         }
-        for (name, optimizer) in t16.optimizers {
+        for (name, optimizer) in t16.trained.optimizers {
             for (key, tensor) in optimizer.state().tensors { XCTAssertEqual(tensor.dtype, .float32, "\(name) \(key)") }
         }
         // The first step starts from the same weights: its losses differ by bfloat16 rounding

@@ -96,7 +96,7 @@ public final class ModelBenchmarkWorker {
 
     func writeInitialState(to path: String) throws {
         var tensors: [(name: String, tensor: Tensor)] = []
-        for (prefix, network) in trainer.networks.sorted(by: { $0.key < $1.key }) {
+        for (prefix, network) in trainer.trained.networks.sorted(by: { $0.key < $1.key }) {
             tensors += network.stateDict().map { (name: "\(prefix).\($0.0)", tensor: $0.1) }
         }
         tensors += [("x", x), ("y", y), ("x_infer", xInfer)]
@@ -127,7 +127,7 @@ public final class ModelBenchmarkWorker {
     public func parityStep() -> (before: Tensor, losses: [String: Double], after: Tensor, trainingFLOPs: Double, inferenceFLOPs: Double) {
         let before = infer()
         Torch.manualSeed(seed)
-        let (losses, trainingFLOPs) = FLOPCounter.count { trainer.trainStep(input: x, target: y) }
+        let (losses, trainingFLOPs) = FLOPCounter.count { trainer.trainStep(input: x, target: y).named }
         let (after, inferenceFLOPs) = FLOPCounter.count { infer() }
         return (before, losses, after, trainingFLOPs, inferenceFLOPs)
     }

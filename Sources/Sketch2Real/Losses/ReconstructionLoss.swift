@@ -19,24 +19,23 @@ struct ReconstructionLoss {
     /// Feature matching needs D's activations on the generated and the real pair.
     var needsFeatures: Bool { lambdaFeatureMatching > 0 }
 
-    /// Adds the terms to `total`, in this order, and records each under G_L1, G_perceptual and
-    /// G_FM. `realFeatures` is called only when feature matching is on.
+    /// Adds the terms to `total`, in this order, and records each in `losses`. `realFeatures` is called only when feature matching is on.
     func add(to total: inout Tensor, output: Tensor, target: Tensor, fakeFeatures: [[Tensor]],
-             realFeatures: () -> [[Tensor]], losses: inout [String: Double]) {
+             realFeatures: () -> [[Tensor]], losses: inout StepLosses) {
         if lambdaL1 > 0 {
             let l1 = output.l1Loss(target)
             total = total + l1 * lambdaL1
-            losses["G_L1"] = l1.item()
+            losses.l1 = l1.item()
         }
         if let perceptual {
             let p = perceptual(output, target)
             total = total + p * lambdaPerceptual
-            losses["G_perceptual"] = p.item()
+            losses.perceptual = p.item()
         }
         if needsFeatures {
             let fm = FeatureMatchingLoss.loss(fake: fakeFeatures, real: withNoGrad { realFeatures() })
             total = total + fm * lambdaFeatureMatching
-            losses["G_FM"] = fm.item()
+            losses.featureMatching = fm.item()
         }
     }
 }

@@ -32,6 +32,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
     let optimizerD: Adam
     let optimizerD2: Adam?
     let perceptual: PerceptualLoss?
+    let trained: TrainedNetworks
     let loop: TrainingLoop
 
     public var config: TrainingConfig { loop.config }
@@ -64,30 +65,17 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         optimizerE = encoder.map(adam)
         optimizerD = adam(discriminator)
         optimizerD2 = discriminator2.map(adam)
-        let all: [(any Optimizer)?] = [optimizerG, optimizerE, optimizerD, optimizerD2]
+        var trained = TrainedNetworks()
+        trained.add(.G, generator, optimizerG)
+        trained.add(.E, encoder, optimizerE)
+        trained.add(.D, discriminator, optimizerD)
+        trained.add(.D2, discriminator2, optimizerD2)
+        self.trained = trained
         let scheduler = LearningRateScheduler(.linearDecay(constantEpochs: config.epochs, decayEpochs: config.epochsDecay),
-                                              optimizers: all.compactMap { $0 })
+                                              optimizers: trained.orderedOptimizers)
         perceptual = try TrainingLoop.perceptualLoss(config)
-        var named: [String: Module] = ["G": generator, "D": discriminator]
-        var optimizers: [String: any Optimizer] = ["G": optimizerG, "D": optimizerD]
-        if let encoder, let optimizerE { (named["E"], optimizers["E"]) = (encoder, optimizerE) }
-        if let discriminator2, let optimizerD2 { (named["D2"], optimizers["D2"]) = (discriminator2, optimizerD2) }
         loop = try TrainingLoop(config: config, run: run, dataRoot: dataRoot, scheduler: scheduler, checkpoint: checkpoint,
-                                networks: named, optimizers: optimizers)
-    }
-
-    var networks: [String: Module] {
-        var n: [String: Module] = ["G": generator, "D": discriminator]
-        n["E"] = encoder
-        n["D2"] = discriminator2
-        return n
-    }
-
-    var optimizers: [String: any Optimizer] {
-        var o: [String: any Optimizer] = ["G": optimizerG, "D": optimizerD]
-        o["E"] = optimizerE
-        o["D2"] = optimizerD2
-        return o
+                                trained: trained)
     }
 
     var displayedLosses: [String] { ["G_GAN", "G_GAN2", "G_L1", "KL", "z_L1", "MS", "D", "D2"] }
@@ -111,11 +99,11 @@ public final class MultimodalTrainer: TrainingAlgorithm {
     // MARK: One step
 
     /// One update of G (and E), then of D (and D2); returns every loss term by name.
-    public func trainStep(input x: Tensor, target y: Tensor) -> [String: Double] {
+    public func trainStep(input x: Tensor, target y: Tensor) -> StepLosses {
         for case let network? in [generator, encoder, discriminator, discriminator2] as [Module?] { network.train() }
         let batch = x.size(0)
         let twoCodes = options.lambdaMS > 0
-        var losses: [String: Double] = [:]
+        var losses = StepLosses()
         var total = Tensor(scalar: 0)
 
         // The latent paths. With an encoder the batch splits in halves (an odd batch, such as an
@@ -149,11 +137,11 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         let fakeFeatures = needFeatures ? discriminator.features(judgedInputs[0]) : []
         let ganG = config.gan.generatorLoss(fake: needFeatures ? fakeFeatures.map { $0.last! } : discriminator(judgedInputs[0]))
         total = total + ganG * options.lambdaGAN
-        losses["G_GAN"] = ganG.item()
+        losses.gan = ganG.item()
         if let discriminator2, options.lambdaGAN2 > 0 {
             let gan2 = config.gan.generatorLoss(fake: discriminator2(config.discriminatorView([pair2(xRandom, fakeRandom)])[0]))
             total = total + gan2 * options.lambdaGAN2
-            losses["G_GAN2"] = gan2.item()
+            losses.gan2 = gan2.item()
         }
         ReconstructionLoss(config, perceptual: perceptual).add(
             to: &total, output: rebuilt, target: rebuiltTarget, fakeFeatures: fakeFeatures,
@@ -161,35 +149,35 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         if let encoded {
             let kl = KLDivergenceLoss.loss(mu: encoded.mu, logVariance: encoded.logVariance)
             if options.lambdaKL > 0 { total = total + kl * options.lambdaKL }
-            losses["KL"] = kl.item()
+            losses.kl = kl.item()
         }
         if let encoder, options.lambdaZ > 0 {
             let zL1 = LatentRegressionLoss.loss(encoder: encoder, generated: fakeRandom, codes: codes)
             total = total + zL1 * options.lambdaZ
-            losses["z_L1"] = zL1.item()
+            losses.latentRegression = zL1.item()
         }
         if let z2 {
             let images1 = fakeRandom.narrow(dim: 0, start: 0, length: half), images2 = fakeRandom.narrow(dim: 0, start: half, length: half)
             let ratio = ModeSeekingLoss.ratio(images1: images1, images2: images2, codes1: z1, codes2: z2)
             let ms = ModeSeekingLoss.loss(ratio: ratio, epsilon: options.msEpsilon, clamp: options.msClamp)
             total = total + ms * options.lambdaMS
-            losses["MS"] = ms.item()
-            losses["MS_ratio"] = ratio.item()
+            losses.modeSeeking = ms.item()
+            losses.modeSeekingRatio = ratio.item()
         }
         optimizerG.zeroGrad()
         optimizerE?.zeroGrad()
         total.backward()
         optimizerG.step()
         optimizerE?.step()
-        losses["G_total"] = total.item()
+        losses.generatorTotal = total.item()
 
         // The discriminators on the same images, detached.
-        losses["D"] = update(discriminator, optimizerD, real: pair(judgedSketch, judgedTarget),
+        losses.discriminator = update(discriminator, optimizerD, real: pair(judgedSketch, judgedTarget),
                              fake: pair(judgedSketch, judged.detached()))
         if let discriminator2, let optimizerD2 {
             discriminator2.unfreeze()
             if options.lambdaGAN2 > 0 {
-                losses["D2"] = update(discriminator2, optimizerD2, real: pair2(xR, yR), fake: pair2(xRandom, fakeRandom.detached()))
+                losses.discriminator2 = update(discriminator2, optimizerD2, real: pair2(xR, yR), fake: pair2(xRandom, fakeRandom.detached()))
             }
         }
         lastBatch = (x.detached(), y.detached())

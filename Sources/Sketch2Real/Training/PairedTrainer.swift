@@ -28,6 +28,7 @@ public final class PairedTrainer: TrainingAlgorithm {
     let optimizerG: Adam
     let optimizerD: Adam
     let perceptual: PerceptualLoss?
+    let trained: TrainedNetworks
     let loop: TrainingLoop
 
     public var config: TrainingConfig { loop.config }
@@ -55,23 +56,25 @@ public final class PairedTrainer: TrainingAlgorithm {
         let betas = (config.beta1, config.beta2)
         optimizerG = Adam(generator.trainableParameters(), learningRate: config.learningRate, betas: betas)
         optimizerD = Adam(discriminator.trainableParameters(), learningRate: config.learningRate, betas: betas)
+        var trained = TrainedNetworks()
+        trained.add(.G, generator, optimizerG)
+        trained.add(.D, discriminator, optimizerD)
+        self.trained = trained
         let scheduler = LearningRateScheduler(.linearDecay(constantEpochs: config.epochs, decayEpochs: config.epochsDecay),
-                                              optimizers: [optimizerG, optimizerD])
+                                              optimizers: trained.orderedOptimizers)
         perceptual = try TrainingLoop.perceptualLoss(config)
         loop = try TrainingLoop(config: config, run: run, dataRoot: dataRoot, scheduler: scheduler, checkpoint: checkpoint,
-                                networks: ["G": generator, "D": discriminator], optimizers: ["G": optimizerG, "D": optimizerD])
+                                trained: trained)
     }
 
     public var totalEpochs: Int { loop.totalEpochs }
 
-    var networks: [String: Module] { ["G": generator, "D": discriminator] }
-    var optimizers: [String: any Optimizer] { ["G": optimizerG, "D": optimizerD] }
     var displayedLosses: [String] { ["G_GAN", "G_L1", "G_perceptual", "G_FM", "D"] }
 
     // MARK: One step
 
     /// One discriminator update and one generator update; returns the losses.
-    public func trainStep(input x: Tensor, target y: Tensor) -> [String: Double] {
+    public func trainStep(input x: Tensor, target y: Tensor) -> StepLosses {
         generator.train()
         discriminator.train()
         let fake = generator.translate(x)
@@ -89,7 +92,8 @@ public final class PairedTrainer: TrainingAlgorithm {
 
         // Generator: fool the (frozen) discriminator and stay close to the target.
         discriminator.freeze()
-        var losses: [String: Double] = ["D": lossD.item()]
+        var losses = StepLosses()
+        losses.discriminator = lossD.item()
         let needFeatures = config.lambdaFeatureMatching > 0
         // Feature matching compares D's activations on the generated and the real pair at the
         // same places, so both go through one shared transform.
@@ -98,7 +102,7 @@ public final class PairedTrainer: TrainingAlgorithm {
         let fakeOutputs = needFeatures ? fakeFeatures.map { $0.last! } : discriminator(judged[0])
         let ganG = config.gan.generatorLoss(fake: fakeOutputs)
         var total = ganG
-        losses["G_GAN"] = ganG.item()
+        losses.gan = ganG.item()
         ReconstructionLoss(config, perceptual: perceptual).add(
             to: &total, output: fake, target: y, fakeFeatures: fakeFeatures,
             realFeatures: { discriminator.features(judged[1]) }, losses: &losses)
@@ -106,7 +110,7 @@ public final class PairedTrainer: TrainingAlgorithm {
         total.backward()
         optimizerG.step()
         discriminator.unfreeze()
-        losses["G_total"] = total.item()
+        losses.generatorTotal = total.item()
         lastBatch = (x, y, fake.detached())
         return losses
     }

@@ -5,13 +5,12 @@ import Torch
 /// What the shared training loop asks of a trainer: its networks and optimisers (for
 /// checkpoints), one optimisation step, and the pictures it draws.
 protocol TrainingAlgorithm: AnyObject {
-    /// Checkpoint names → networks and optimisers, restored together on resume.
-    var networks: [String: Module] { get }
-    var optimizers: [String: any Optimizer] { get }
+    /// The networks and optimisers by role (checkpoints, resume, `--init-from`).
+    var trained: TrainedNetworks { get }
     /// Loss names shown on the progress line, in order (those a step returns).
     var displayedLosses: [String] { get }
     /// One update of every network on a batch; returns the losses by name.
-    func trainStep(input: Tensor, target: Tensor) -> [String: Double]
+    func trainStep(input: Tensor, target: Tensor) -> StepLosses
     /// A grid of the last batch's results, written to `path`.
     func writeSamples(to path: String) throws
     /// Rows of the validation grid and metrics for the log (keys start with `val_`).
@@ -69,7 +68,8 @@ final class TrainingLoop {
     /// Opens the data and either restores `checkpoint` into the live objects or starts the run
     /// folder with its config.json.
     init(config: TrainingConfig, run: RunFolder, dataRoot: String, scheduler: LearningRateScheduler,
-         checkpoint: Checkpoint?, networks: [String: Module], optimizers: [String: any Optimizer]) throws {
+         checkpoint: Checkpoint?, trained: TrainedNetworks) throws {
+        let (networks, optimizers) = (trained.networks, trained.optimizers)
         self.config = config
         self.run = run
         self.scheduler = scheduler
@@ -118,8 +118,9 @@ final class TrainingLoop {
             while let batch = try batches.next() {
                 nameNewSkips()
                 guard let target = batch.target else { throw DatasetError("the training split has no targets") }
-                let losses = algorithm.trainStep(input: batch.input, target: target)
-                if losses.contains(where: { !$0.value.isFinite }) {
+                let stepLosses = algorithm.trainStep(input: batch.input, target: target)
+                let losses = stepLosses.named
+                if !stepLosses.allFinite {
                     batches.cancel()
                     progress.finish()
                     throw NonFiniteLossError(step: step + 1, losses: losses)
@@ -179,7 +180,7 @@ final class TrainingLoop {
 
     func checkpoint(_ algorithm: TrainingAlgorithm) throws -> Checkpoint {
         Checkpoint(step: step, epoch: epoch, configuration: try config.json(), extra: ["position": String(position)],
-                   networks: algorithm.networks, optimizers: algorithm.optimizers, schedulers: ["lr": scheduler])
+                   networks: algorithm.trained.networks, optimizers: algorithm.trained.optimizers, schedulers: ["lr": scheduler])
     }
 
     func save(_ algorithm: TrainingAlgorithm, _ path: String) throws { try checkpoint(algorithm).save(path: path) }
