@@ -127,8 +127,9 @@ final class StudioAPITests: StudioTestCase {
                      "sketch2real_http_request_duration_seconds_count{route=\"/api/translate\"} 2",
                      "sketch2real_inference_duration_seconds_count{route=\"/api/translate\"} 1",
                      "# TYPE sketch2real_http_request_duration_seconds histogram",
-                     "sketch2real_queue_depth 0", "sketch2real_queue_capacity 16", "sketch2real_inference_workers 1",
-                     "sketch2real_queue_rejected_total 0", "sketch2real_models_loaded 2"] {
+                     // Gauges are floating-point in swift-prometheus' text; counters integers.
+                     "sketch2real_queue_depth 0.0", "sketch2real_queue_capacity 16.0", "sketch2real_inference_workers 1.0",
+                     "sketch2real_queue_rejected_total 0", "sketch2real_models_loaded 2.0"] {
             XCTAssertTrue(metrics.text.contains(line + "\n"), "metrics lack '\(line)':\n\(metrics.text)")
         }
 
