@@ -31,9 +31,7 @@ public struct StudioError: HTTPResponseError, CustomStringConvertible, Sendable 
 
     /// `{"error": {"message": ..., "status": ...}}` as bytes.
     static func jsonBody(status: Int, message: String) -> [UInt8] {
-        let object = ["error": ["status": status, "message": message] as [String: Any]]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return [UInt8](data)
+        ErrorResponse(error: .init(status: status, message: message)).studioJSON()
     }
 
     static func badRequest(_ message: String) -> StudioError { StudioError(.badRequest, message) }

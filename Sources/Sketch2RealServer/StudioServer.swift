@@ -82,8 +82,8 @@ public final class StudioServer: Sendable {
         router.get("/studio.css") { _, _ in Self.text(StudioPage.style, type: "text/css; charset=utf-8") }
         router.get("/openapi.yaml") { _, _ in Self.text(OpenAPIDocument.yaml, type: "application/yaml; charset=utf-8") }
         router.get("/healthz") { [self] _, _ in
-            Self.json(["status": "ok", "models": models.infos.count, "workers": configuration.workers,
-                       "queueDepth": queue.depth, "inProgress": queue.inProgress] as [String: Any])
+            Self.json(HealthResponse(status: "ok", models: models.infos.count, workers: configuration.workers,
+                                     queueDepth: queue.depth, inProgress: queue.inProgress))
         }
         router.get("/metrics") { [self] _, _ in
             Self.text(metrics.text(queueDepth: queue.depth, queueCapacity: configuration.queueCapacity, inProgress: queue.inProgress,
@@ -91,8 +91,7 @@ public final class StudioServer: Sendable {
                       type: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/api/models") { [self] _, _ in
-            let list = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(models.infos))
-            return Self.json(["models": list, "limits": limits()] as [String: Any])
+            Self.json(ModelsResponse(models: models.infos, limits: limits()))
         }
         router.post("/api/translate") { [self] request, context in
             try await whileConnected(request, context: context) { [self] in try await translate($0, context: context) }
@@ -103,10 +102,10 @@ public final class StudioServer: Sendable {
         return router
     }
 
-    func limits() -> [String: Any] {
-        ["maxBodyBytes": configuration.maxBodyBytes, "maxImageSide": configuration.maxImageSide,
-         "maxSamples": configuration.maxSamples, "timeoutSeconds": configuration.inferenceTimeout,
-         "queueCapacity": configuration.queueCapacity, "workers": configuration.workers]
+    func limits() -> StudioLimits {
+        StudioLimits(maxBodyBytes: configuration.maxBodyBytes, maxImageSide: configuration.maxImageSide,
+                     maxSamples: configuration.maxSamples, timeoutSeconds: configuration.inferenceTimeout,
+                     queueCapacity: configuration.queueCapacity, workers: configuration.workers)
     }
 
     /// Answers a request whose work should stop when its client goes away: the handler runs in
@@ -156,8 +155,8 @@ public final class StudioServer: Sendable {
         case .png:
             return Self.png(image.png, headers: [(.latency, Self.format(latency)), (.model, name)])
         case .json:
-            return Self.json(["model": name, "width": image.width, "height": image.height, "latencyMs": latency,
-                              "image": Data(image.png).base64EncodedString()] as [String: Any])
+            return Self.json(TranslateResponse(model: name, width: image.width, height: image.height, latencyMs: latency,
+                                               image: Data(image.png).base64EncodedString()))
         }
     }
 
@@ -196,9 +195,8 @@ public final class StudioServer: Sendable {
         case .png:
             return Self.png(result.sheet ?? images[0].png, headers: [(.latency, Self.format(latency)), (.model, name), (.seed, String(seed))])
         case .json:
-            let list: [[String: Any]] = images.map { ["image": Data($0.png).base64EncodedString(), "code": $0.code ?? []] }
-            return Self.json(["model": name, "seed": seed, "width": images[0].width, "height": images[0].height,
-                              "latencyMs": latency, "images": list] as [String: Any])
+            return Self.json(SampleResponse(model: name, seed: seed, width: images[0].width, height: images[0].height, latencyMs: latency,
+                                            images: images.map { .init(image: Data($0.png).base64EncodedString(), code: $0.code ?? []) }))
         }
     }
 
@@ -356,10 +354,9 @@ public final class StudioServer: Sendable {
                  body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func json(_ object: [String: Any]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    static func json(_ body: some Encodable) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: body.studioJSON())))
     }
 
     static func png(_ bytes: [UInt8], headers extra: [(HTTPField.Name, String)]) -> Response {
