@@ -5,20 +5,14 @@ import Foundation
 /// `GET /healthz`.
 struct HealthResponse: Encodable {
     let status: String
-    let models: Int
-    let workers: Int
-    let queueDepth: Int
-    let inProgress: Int
+    let models, workers, queueDepth, inProgress: Int
 }
 
 /// The server's limits, in `GET /api/models`.
 struct StudioLimits: Encodable {
-    let maxBodyBytes: Int
-    let maxImageSide: Int
-    let maxSamples: Int
+    let maxBodyBytes, maxImageSide, maxSamples: Int
     let timeoutSeconds: Double
-    let queueCapacity: Int
-    let workers: Int
+    let queueCapacity, workers: Int
 }
 
 /// `GET /api/models`.
@@ -27,38 +21,26 @@ struct ModelsResponse: Encodable {
     let limits: StudioLimits
 }
 
-/// `POST /api/translate` with `format=json`.
+/// `POST /api/translate` with `format=json`; `image` is the PNG in base64.
 struct TranslateResponse: Encodable {
     let model: String
-    let width: Int
-    let height: Int
+    let width, height: Int
     let latencyMs: Double
-    /// The PNG, base64.
     let image: String
 }
 
-/// `POST /api/sample` with `format=json`.
+/// `POST /api/sample` with `format=json`: each image (PNG, base64) with the code it was drawn from.
 struct SampleResponse: Encodable {
-    struct Sample: Encodable {
-        /// The PNG, base64.
-        let image: String
-        /// The latent code it was drawn from.
-        let code: [Float]
-    }
+    struct Sample: Encodable { let image: String; let code: [Float] }
     let model: String
-    let seed: Int
-    let width: Int
-    let height: Int
+    let seed, width, height: Int
     let latencyMs: Double
     let images: [Sample]
 }
 
 /// Every error: `{"error": {"message": …, "status": …}}`.
 struct ErrorResponse: Encodable {
-    struct Detail: Encodable {
-        let status: Int
-        let message: String
-    }
+    struct Detail: Encodable { let status: Int; let message: String }
     let error: Detail
 }
 
