@@ -199,7 +199,7 @@ open class Module {
         }
     }
 
-    static func abbreviate(_ names: [String]) -> String {
+    public static func abbreviate(_ names: [String]) -> String {
         names.count <= 8 ? names.joined(separator: ", ") : names.prefix(8).joined(separator: ", ") + ", …"
     }
 

@@ -9,7 +9,7 @@ public struct Sketch2RealCommand: AsyncParsableCommand {
         commandName: "sketch2real",
         abstract: "Turn sketches into realistic images with conditional GANs.",
         version: SystemReport.version,
-        subcommands: [InfoCommand.self, DatasetCommand.self, TrainCommand.self, TranslateCommand.self, SampleCommand.self, ExportCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self, DemoCommand.self, ServeCommand.self]
+        subcommands: [InfoCommand.self, DatasetCommand.self, TrainCommand.self, TranslateCommand.self, SampleCommand.self, ExportCommand.self, ImportCommand.self, EvalCommand.self, CompareCommand.self, BenchCommand.self, DemoCommand.self, ServeCommand.self]
     )
 
     /// As ArgumentParser's own entry point, except that Foundation's file-system errors (an
