@@ -9,6 +9,10 @@ Writes to Tests/Sketch2RealTests/Fixtures/interop/:
   their initial values so that evaluation mode matters;
 - unet128-dataparallel.pth: the same weights as nn.DataParallel saves them (`module.` keys);
 - resnet6.pth: a ResNet-6 (ngf 4, instance norm, dropout, 1 → 3 channels);
+- bicyclegan-G.pth, bicyclegan-E.pth: a BicycleGAN G_Unet_add_all (5 levels, ngf 4, nz 3,
+  1 → 3 channels) and E_ResNet (nef 4, 2 blocks), named as BicycleGAN names them;
+- lsragan-G.pth, lsragan-E.pth, lsragan.json: an LSRAGAN generator of reference/sragan.py with
+  the configuration it was built with, and an encoder of reference/multimodal.py;
 - malicious.pth: a zip checkpoint whose pickle calls os.system (must be refused unexecuted);
 - outputs.safetensors: a fixed input for each network and its output in evaluation mode.
 
@@ -16,6 +20,7 @@ The networks are reference/pix2pix.py's, whose state-dict names are those of
 pytorch-CycleGAN-and-pix2pix's UnetGenerator and ResnetGenerator.
 """
 
+import json
 import os
 import sys
 
@@ -24,7 +29,9 @@ import torch
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "reference"))
 
+from multimodal import LatentEncoder, LatentUNetGenerator  # noqa: E402
 from pix2pix import Pix2PixGenerator  # noqa: E402
+from sragan import SRAGANGenerator  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 
 OUT = os.path.join(ROOT, "Tests", "Sketch2RealTests", "Fixtures", "interop")
@@ -67,6 +74,33 @@ def main():
     with torch.no_grad():
         tensors["resnet6.input"] = x
         tensors["resnet6.output"] = resnet(x)
+
+    # BicycleGAN: reference/multimodal.py's networks carry BicycleGAN's state-dict names.
+    g = LatentUNetGenerator({"inputChannels": 1, "outputChannels": 3, "ngf": 4, "levels": 5, "latentChannels": 3,
+                             "latentAtEveryLevel": True})
+    e = LatentEncoder({"inputChannels": 3, "latentChannels": 3, "nef": 4, "blocks": 2})
+    g.eval()
+    e.eval()
+    torch.save(g.state_dict(), os.path.join(OUT, "bicyclegan-G.pth"))
+    torch.save(e.state_dict(), os.path.join(OUT, "bicyclegan-E.pth"))
+    x, z, y = torch.rand(2, 1, 32, 32) * 2 - 1, torch.randn(2, 3), torch.rand(1, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        tensors["bicyclegan.input"], tensors["bicyclegan.z"], tensors["bicyclegan.output"] = x, z, g(x, z)
+        tensors["bicyclegan.photo"], tensors["bicyclegan.mu"] = y, e(y)[0]
+
+    # LSRAGAN: the reference generator with its configuration, and an encoder.
+    config = {"inputChannels": 1, "outputChannels": 3, "ngf": 4, "blocks": 2, "attentionEvery": 2, "attentionReduction": 4,
+              "norm": "instance", "upsampling": "resizeConv", "latentChannels": 3, "latentModulation": True}
+    lg = SRAGANGenerator(config)
+    le = LatentEncoder({"inputChannels": 3, "latentChannels": 3, "nef": 4, "blocks": 3})
+    lg.eval()
+    torch.save(lg.state_dict(), os.path.join(OUT, "lsragan-G.pth"))
+    torch.save(le.state_dict(), os.path.join(OUT, "lsragan-E.pth"))
+    with open(os.path.join(OUT, "lsragan.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+    x = torch.rand(2, 1, 24, 20) * 2 - 1
+    with torch.no_grad():
+        tensors["lsragan.input"], tensors["lsragan.z"], tensors["lsragan.output"] = x, z.clone(), lg(x, z)
 
     torch.save({"model.model.0.weight": torch.zeros(1), "payload": Payload()}, os.path.join(OUT, "malicious.pth"))
     save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(OUT, "outputs.safetensors"))

@@ -20,7 +20,6 @@ final class ImportTests: XCTestCase {
     }
 
     func assertMatchesPyTorch(_ generator: any SketchToImageGenerator, _ name: String) throws {
-        func fixture(_ key: String) -> Tensor { outputs.tensors.first { $0.name == key }!.tensor }
         let x = fixture(name + ".input"), expected = fixture(name + ".output")
         let y = withNoGrad { generator.translate(x) }
         XCTAssertEqual(y.shape, expected.shape)
@@ -48,6 +47,56 @@ final class ImportTests: XCTestCase {
         XCTAssertTrue(config.pix2pix.dropout)
         XCTAssertEqual(config.data.inputChannels, 1)
         try assertMatchesPyTorch(generator, "resnet6")
+    }
+
+    func load(_ file: String) throws -> [String: Tensor] { try TorchCheckpoint.load(path: Self.folder + "/" + file) }
+
+    func fixture(_ key: String) -> Tensor { outputs.tensors.first { $0.name == key }!.tensor }
+
+    /// Through a model file, as `sketch2real import` writes it and `sample` reads it.
+    func roundTrip(_ generator: any SketchToImageGenerator, encoder: LatentEncoder?, config: TrainingConfig) throws -> MultimodalModel {
+        let out = makeTemporaryFolder(self) + "/model.safetensors"
+        try GeneratorFile.export(generator, encoder: encoder, config: config, to: out)
+        return try GeneratorFile.loadMultimodal(out)
+    }
+
+    func testBicycleGANGeneratorAndEncoderImportAndMatchPyTorch() throws {
+        let imported = try PyTorchImport.bicycleGAN(generator: try load("bicyclegan-G.pth"), encoder: try load("bicyclegan-E.pth"),
+                                                    nz: nil, source: "bicyclegan-G.pth")
+        let c = imported.config
+        XCTAssertEqual(c.model, .bicyclegan)
+        XCTAssertEqual([c.latentUNet.levels, c.latentUNet.ngf, c.multimodal.nz, c.data.inputChannels, c.data.outputChannels], [5, 4, 3, 1, 3])
+        XCTAssertTrue(c.latentUNet.latentAtEveryLevel)
+        XCTAssertEqual([c.encoder.nef, c.encoder.blocks], [4, 2])
+        let model = try roundTrip(imported.generator, encoder: imported.encoder, config: c)
+        let y = withNoGrad { model.generator.generate(fixture("bicyclegan.input"), z: fixture("bicyclegan.z")) }
+        XCTAssertLessThanOrEqual((y - fixture("bicyclegan.output")).abs().max().item() as Double, 1e-4)
+        let mu = withNoGrad { model.encoder!(fixture("bicyclegan.photo")).mu }
+        XCTAssertLessThanOrEqual((mu - fixture("bicyclegan.mu")).abs().max().item() as Double, 1e-4)
+        // Without E, G alone still tells the code length (it enters every level).
+        let alone = try PyTorchImport.bicycleGAN(generator: try load("bicyclegan-G.pth"), encoder: nil, nz: nil, source: "G")
+        XCTAssertEqual(alone.config.multimodal.nz, 3)
+        XCTAssertThrowsError(try PyTorchImport.bicycleGAN(generator: try load("bicyclegan-G.pth"), encoder: try load("bicyclegan-E.pth"),
+                                                          nz: 8, source: "G")) {
+            XCTAssertEqual("\($0)", "--nz 8 disagrees with the encoder's code length 3")
+        }
+    }
+
+    func testLSRAGANImportsWithItsConfiguration() throws {
+        let settings = try Data(contentsOf: URL(fileURLWithPath: Self.folder + "/lsragan.json"))
+        let imported = try PyTorchImport.sragan(generator: try load("lsragan-G.pth"), encoder: try load("lsragan-E.pth"), settings: settings,
+                                                multimodal: true, source: "lsragan-G.pth")
+        XCTAssertEqual(imported.config.model, .lsragan)
+        XCTAssertEqual(imported.config.multimodal.nz, 3)
+        let model = try roundTrip(imported.generator, encoder: imported.encoder, config: imported.config)
+        let y = withNoGrad { model.generator.generate(fixture("lsragan.input"), z: fixture("lsragan.z")) }
+        XCTAssertLessThanOrEqual((y - fixture("lsragan.output")).abs().max().item() as Double, 1e-4)
+        XCTAssertNotNil(model.encoder)
+        // As a one-to-one model the same file is refused: its generator takes a code.
+        XCTAssertThrowsError(try PyTorchImport.sragan(generator: try load("lsragan-G.pth"), encoder: nil, settings: settings,
+                                                      multimodal: false, source: "lsragan-G.pth")) {
+            XCTAssertEqual("\($0)", "latentChannels is 3 in --config: this generator takes a code; import it as --model lsragan")
+        }
     }
 
     func testAMaliciousCheckpointIsRefusedWithoutRunningIt() {

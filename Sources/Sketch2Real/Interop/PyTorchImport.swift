@@ -58,6 +58,125 @@ public enum PyTorchImport {
         return (generator, config)
     }
 
+    /// A BicycleGAN generator (`latest_net_G.pth`: G_Unet_add_all, or G_Unet_add_input, which
+    /// becomes an MSGAN-style model) and optionally its encoder (`latest_net_E.pth`: E_ResNet).
+    /// Levels, widths, channels, code length and normalisation are read from the tensors;
+    /// `nz` is needed only without an encoder, when the code length cannot be told from G alone.
+    public static func bicycleGAN(generator state: [String: Tensor], encoder encoderState: [String: Tensor]?, nz given: Int?,
+                                  source: String) throws -> MultimodalModel {
+        let g = unwrapped(state)
+        func shape(_ weights: [String: Tensor], _ key: String, _ what: String) throws -> [Int] {
+            guard let t = weights[key] else {
+                throw ImportError("\(source): no tensor '\(key)', which a BicycleGAN \(what) has (the file has \(Module.abbreviate(weights.keys.sorted())))")
+            }
+            return t.shape
+        }
+        // Levels: how deep `submodule.` nests below `model.`.
+        var levels = 0
+        while g.keys.contains(where: { $0.hasPrefix("model." + String(repeating: "submodule.", count: levels) + "down.") }) { levels += 1 }
+        guard levels >= 5 else { throw ImportError("\(source): \(levels) U-Net levels found (model.down…, model.submodule.down…); BicycleGAN's generator has at least 5") }
+        let outerDown = try shape(g, "model.down.0.weight", "generator")
+        let innerDown = try shape(g, "model.submodule.down.1.weight", "generator")
+        let outerUp = try shape(g, "model.up.1.weight", "generator")
+        let ngf = outerDown[0]
+        var nz = given
+        var encoder: [String: Tensor]?
+        var e = LatentEncoderConfig()
+        if let encoderState {
+            let weights = unwrapped(encoderState)
+            encoder = weights
+            let first = try shape(weights, "conv.0.weight", "encoder (E_ResNet)")
+            let head = try shape(weights, "fc.0.weight", "encoder (E_ResNet)")
+            e.nef = first[0]
+            e.inputChannels = first[1]
+            e.latentChannels = head[0]
+            e.blocks = (1...).first { !weights.keys.contains("conv.\($0).shortcut.1.weight") }! - 1
+            e.norm = weights.keys.contains { $0.hasSuffix(".running_mean") } ? .batch : .instance
+            if let given, given != head[0] { throw ImportError("--nz \(given) disagrees with the encoder's code length \(head[0])") }
+            nz = head[0]
+        }
+        // Every level takes the code (G_Unet_add_all) when the second level's convolution reads
+        // ngf + nz channels; only the input (G_Unet_add_input) when it reads ngf.
+        let everyLevel = innerDown[1] != ngf
+        if nz == nil, everyLevel { nz = innerDown[1] - ngf }
+        guard let nz, nz >= 1 else {
+            throw ImportError("\(source): the code length cannot be read from a generator that takes it at the input only; give --nz (or --encoder)")
+        }
+        guard outerDown[1] > nz else { throw ImportError("\(source): the first convolution reads \(outerDown[1]) channels, not more than the code's \(nz)") }
+        let kind: ModelKind = everyLevel ? .bicyclegan : .msgan
+        var config = TrainingConfig.defaults(for: kind, size: Swift.max(256, 1 << levels))
+        config.latentUNet.levels = levels
+        config.latentUNet.ngf = ngf
+        config.latentUNet.latentAtEveryLevel = everyLevel
+        config.latentUNet.norm = g.keys.contains { $0.hasSuffix(".running_mean") } ? .batch : .instance
+        config.multimodal.nz = nz
+        config.data.inputChannels = outerDown[1] - nz
+        config.data.outputChannels = outerUp[1]
+        if encoder != nil {
+            (config.encoder.nef, config.encoder.blocks, config.encoder.norm) = (e.nef, e.blocks, e.norm)
+            guard e.inputChannels == config.data.outputChannels else {
+                throw ImportError("the encoder reads \(e.inputChannels)-channel images but the generator draws \(config.data.outputChannels)-channel ones")
+            }
+        }
+        config.syncChannels()
+        config.data.preprocess.multiple = config.generatorStride
+        try config.validate()
+        let generator = try GeneratorFile.makeLatent(config)
+        try load(g, into: generator, source: source, what: "\(kind.rawValue) generator")
+        var encoderNetwork: LatentEncoder?
+        if let encoder {
+            let network = try LatentEncoder(config.encoder)
+            try load(encoder, into: network, source: source + " (encoder)", what: "BicycleGAN encoder")
+            encoderNetwork = network
+        }
+        return MultimodalModel(generator: generator, encoder: kind.usesEncoder ? encoderNetwork : nil, config: config)
+    }
+
+    /// An SRAGAN or LSRAGAN generator saved from reference/sragan.py's `SRAGANGenerator` (and,
+    /// for LSRAGAN, optionally reference/multimodal.py's `LatentEncoder`): the architecture is
+    /// the `SRAGANConfig` JSON the reference was built with (its `config` dict).
+    public static func sragan(generator state: [String: Tensor], encoder encoderState: [String: Tensor]?, settings: Data,
+                              multimodal: Bool, source: String) throws -> (generator: any SketchToImageGenerator, encoder: LatentEncoder?, config: TrainingConfig) {
+        let kind: ModelKind = multimodal ? .lsragan : .sragan
+        let sragan: SRAGANConfig
+        do { sragan = try SRAGANConfig.decoded(from: settings) } catch {
+            throw ImportError("the --config file is not an SRAGAN configuration: \(error)")
+        }
+        var config = TrainingConfig.defaults(for: kind, size: 256)
+        config.sragan = sragan
+        config.data.inputChannels = sragan.inputChannels
+        config.data.outputChannels = sragan.outputChannels
+        if multimodal {
+            guard sragan.latentChannels > 0 else { throw ImportError("an lsragan generator takes a code: latentChannels must be positive in --config") }
+            config.multimodal.nz = sragan.latentChannels
+        } else if sragan.latentChannels > 0 {
+            throw ImportError("latentChannels is \(sragan.latentChannels) in --config: this generator takes a code; import it as --model lsragan")
+        }
+        var encoder: LatentEncoder?
+        if let encoderState {
+            guard multimodal else { throw ImportError("--encoder belongs to lsragan (and bicyclegan) models") }
+            let weights = unwrapped(encoderState)
+            guard let first = weights["conv.0.weight"]?.shape, let head = weights["fc.0.weight"]?.shape else {
+                throw ImportError("\(source): the encoder file has no conv.0.weight or fc.0.weight, so it is not an encoder from reference/multimodal.py")
+            }
+            config.encoder.nef = first[0]
+            config.encoder.blocks = (1...).first { !weights.keys.contains("conv.\($0).shortcut.1.weight") }! - 1
+            config.encoder.norm = weights.keys.contains { $0.hasSuffix(".running_mean") } ? .batch : .instance
+            guard head[0] == sragan.latentChannels else {
+                throw ImportError("the encoder's code length \(head[0]) differs from the generator's \(sragan.latentChannels)")
+            }
+            let network = try LatentEncoder({ var e = config.encoder; e.inputChannels = sragan.outputChannels; e.latentChannels = head[0]; return e }())
+            try load(weights, into: network, source: source + " (encoder)", what: "LSRAGAN encoder")
+            encoder = network
+        }
+        config.syncChannels()
+        config.data.preprocess.multiple = config.generatorStride
+        try config.validate()
+        let generator = try GeneratorFile.make(config)
+        try load(unwrapped(state), into: generator, source: source, what: "\(kind.rawValue) generator")
+        return (generator, encoder, config)
+    }
+
     /// Checks names and shapes, then copies; batch norm's `num_batches_tracked` (absent from
     /// checkpoints saved before PyTorch 0.4.1, and unused by inference) may be missing.
     static func load(_ weights: [String: Tensor], into module: Module, source: String, what: String) throws {

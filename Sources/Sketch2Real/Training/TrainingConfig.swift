@@ -116,7 +116,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
     public var generatorStride: Int { model.family.stride(self) }
 
     /// The generator architecture's name for messages.
-    var generatorName: String { model.family.architecture(self) }
+    public var generatorName: String { model.family.architecture(self) }
 
     public func validate() throws {
         try data.validate()
