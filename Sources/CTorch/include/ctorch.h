@@ -280,6 +280,18 @@ CTTensor ct_thinning(CTTensor hw_u8);
 // (count x 5): left, top, width, height, area per label (label 0 is the background).
 CTTensor ct_connected_components(CTTensor hw_u8, int connectivity, CTTensor *stats);
 
+// Data-parallel training on PyTorch's distributed engine (c10d, Gloo; distributed.cpp).
+typedef struct CTProcessGroupImpl *CTProcessGroup;
+// Joins a Gloo process group of `world` ranks: through a TCPStore at host:port (rank 0 serves
+// it) or, when `file` is not NULL, a FileStore at that path. Collectives fail after the timeout.
+CTProcessGroup ct_pg_create(const char *host, int port, const char *file, int rank, int world, double timeout_seconds);
+void ct_pg_free(CTProcessGroup pg);
+// In place, over all ranks: the sum of each tensor (one flat buffer per call; one dtype).
+int ct_pg_allreduce_sum(CTProcessGroup pg, CTTensor *tensors, int count);
+// In place: every rank's tensors become rank `root`'s.
+int ct_pg_broadcast(CTProcessGroup pg, CTTensor *tensors, int count, int root);
+int ct_pg_barrier(CTProcessGroup pg);
+
 #ifdef __cplusplus
 }
 #endif

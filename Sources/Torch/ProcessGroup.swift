@@ -1,0 +1,52 @@
+import CTorch
+import Foundation
+
+/// Processes that train one model together: a Gloo process group of PyTorch's distributed
+/// engine (c10d), on a TCP store (rank 0 serves it) or a file store. Collectives are in place
+/// and wait for their result; a peer that dies or hangs makes them throw after `timeout`.
+public final class ProcessGroup: @unchecked Sendable {
+    public let rank: Int
+    public let worldSize: Int
+    let handle: CTProcessGroup
+
+    /// Joins through a TCPStore at `host:port`.
+    public convenience init(host: String, port: Int, rank: Int, worldSize: Int, timeout: Double) throws {
+        try self.init(rank: rank, worldSize: worldSize) { ct_pg_create(host, Int32(port), nil, Int32(rank), Int32(worldSize), timeout) }
+    }
+
+    /// Joins through a FileStore at `file` (one machine, or a shared file system).
+    public convenience init(file: String, rank: Int, worldSize: Int, timeout: Double) throws {
+        try self.init(rank: rank, worldSize: worldSize) { ct_pg_create(nil, 0, file, Int32(rank), Int32(worldSize), timeout) }
+    }
+
+    private init(rank: Int, worldSize: Int, create: () -> CTProcessGroup?) throws {
+        guard worldSize >= 1, (0 ..< worldSize).contains(rank) else {
+            throw TorchError("a process group of \(worldSize) ranks has no rank \(rank)")
+        }
+        guard let h = create() else { throw TorchError("could not join the process group: \(takeLastError())") }
+        (self.rank, self.worldSize, handle) = (rank, worldSize, h)
+    }
+
+    deinit { ct_pg_free(handle) }
+
+    /// Every tensor becomes its sum over all ranks (one collective for all of them).
+    public func allReduceSum(_ tensors: [Tensor]) throws {
+        try collective(tensors) { ct_pg_allreduce_sum(handle, $0, $1) }
+    }
+
+    /// Every tensor becomes rank `root`'s.
+    public func broadcast(_ tensors: [Tensor], root: Int = 0) throws {
+        try collective(tensors) { ct_pg_broadcast(handle, $0, $1, Int32(root)) }
+    }
+
+    public func barrier() throws {
+        guard ct_pg_barrier(handle) == 0 else { throw TorchError("barrier failed: \(takeLastError())") }
+    }
+
+    private func collective(_ tensors: [Tensor], _ run: (UnsafeMutablePointer<CTTensor?>, Int32) -> Int32) throws {
+        guard !tensors.isEmpty else { return }
+        var handles: [CTTensor?] = tensors.map { $0.handle }
+        let status = handles.withUnsafeMutableBufferPointer { run($0.baseAddress!, Int32($0.count)) }
+        guard status == 0 else { throw TorchError("collective failed on rank \(rank) of \(worldSize): \(takeLastError())") }
+    }
+}
