@@ -5,6 +5,7 @@
 #include "shim.h"
 
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -28,6 +29,7 @@ std::vector<at::Tensor> tensors(CTTensor *ts, int count) {
 
 // One flat buffer per call, so a bucket of many small tensors costs one collective.
 void flat_collective(CTProcessGroup pg, CTTensor *ts, int count, bool broadcast, int root) {
+  at::NoGradGuard no_grad; // parameters are written in place
   auto parts = tensors(ts, count);
   if (parts.empty()) return;
   std::vector<at::Tensor> pieces;
@@ -52,7 +54,7 @@ void flat_collective(CTProcessGroup pg, CTTensor *ts, int count, bool broadcast,
 
 extern "C" {
 
-CTProcessGroup ct_pg_create(const char *host, int port, const char *file, int rank, int world, double timeout_seconds) {
+CTProcessGroup ct_pg_create(const char *host, int port, int serve, const char *file, int rank, int world, double timeout_seconds) {
   CT_GUARD(nullptr, {
     auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
     c10::intrusive_ptr<c10d::Store> store;
@@ -61,13 +63,15 @@ CTProcessGroup ct_pg_create(const char *host, int port, const char *file, int ra
     } else {
       c10d::TCPStoreOptions o;
       o.port = static_cast<uint16_t>(port);
-      o.isServer = rank == 0;
+      o.isServer = serve != 0;
       o.numWorkers = world;
       o.waitWorkers = true;
       o.timeout = timeout;
       store = c10::make_intrusive<c10d::TCPStore>(host, o);
     }
     store->setTimeout(timeout);
+    // Under torchrun the store is the launcher's: keep our keys apart from its own.
+    store = c10::make_intrusive<c10d::PrefixStore>("sketch2real", store);
     auto options = c10d::ProcessGroupGloo::Options::create();
     options->timeout = timeout;
     options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(

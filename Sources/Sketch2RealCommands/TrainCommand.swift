@@ -44,6 +44,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run's latest checkpoint (its saved configuration is used).")
     var resume = false
 
+    @Flag(help: "Join a data-parallel run: one rank of WORLD_SIZE, found through MASTER_ADDR:MASTER_PORT (torchrun sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT; they alone also turn it on).")
+    var distributed = false
+
+    @Option(help: "Seconds a rank waits for the others (joining, every collective) before it stops with an error (default 300).")
+    var distributedTimeout: Double = 300
+
     @Option(help: ArgumentHelp("Start a new run from the weights of an earlier run (its latest checkpoint: G, D, E, D2) or of an exported model file (G, E), e.g. a model pretrained on synthetic scenes.", valueName: "run-folder|file"))
     var initFrom: String?
 
@@ -176,6 +182,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "SRAGAN/LSRAGAN decoder: resizeConv (default: nearest ×2 + 3×3 convolution, no checkerboard) or transposed (the thesis's).")
     var upsampling: UpsamplingKind?
 
+    @Flag(help: "No dropout in the generator (pix2pix's --no_dropout; on by default for pix2pix).")
+    var noDropout = false
+
     @Flag(help: "SRAGAN: leave out the global input → output shortcut.")
     var noShortcut = false
 
@@ -273,6 +282,7 @@ struct TrainCommand: ParsableCommand {
         set(attentionEvery, \.sragan.attentionEvery)
         set(upsampling, \.sragan.upsampling)
         if noShortcut { c.sragan.globalShortcut = false }
+        if noDropout { (c.sragan.dropout, c.pix2pix.dropout, c.latentUNet.dropout) = (false, false, false) }
         if latentAtEveryStage { c.sragan.latentAtEveryStage = true }
         set(latentAtInput, \.sragan.latentAtInput)
         set(latentModulation, \.sragan.latentModulation)
@@ -313,17 +323,20 @@ struct TrainCommand: ParsableCommand {
         StopSignal.install()
         let folder = runs + "/" + name
         let limit = resume ? maxSteps.flatMap { $0 > 0 ? $0 : nil } : nil
+        let parallel = try joinProcessGroup()
         if !resume {
             let config = try makeConfig()
-            print("discriminator augmentation: \(config.augment.map(\.description) ?? "none")"
-                + (augment.lowercased() == "auto" ? " (--augment auto: on below \(DiffAugment.automaticBelowPairs) training pairs)" : ""))
+            if parallel?.isLeader ?? true { print("discriminator augmentation: \(config.augment.map(\.description) ?? "none")"
+                + (augment.lowercased() == "auto" ? " (--augment auto: on below \(DiffAugment.automaticBelowPairs) training pairs)" : "")) }
             try MemoryBudget.check(needs: try MemoryBudget.trainingBytes(config),
                                    for: "training \(config.model.rawValue) on \(config.data.preprocess.cropSize)² crops in batches of \(config.batchSize)",
                                    ignore: runtime.ignoreMemoryLimit)
         }
-        let trainer = try Trainer.make(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit)
-        reportWarmStart(trainer.warmStarted)
-        let outcome = try trainer.train(progress: ProgressReporter(every: trainer.config.logEverySteps), shouldStop: { StopSignal.isRequested })
+        let trainer = try Trainer.make(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit,
+                                       parallel: parallel)
+        if parallel?.isLeader ?? true { reportWarmStart(trainer.warmStarted) }
+        let progress = ProgressReporter(every: trainer.config.logEverySteps, silent: !(parallel?.isLeader ?? true))
+        let outcome = try trainer.train(progress: progress, shouldStop: { StopSignal.isRequested })
         let loader = trainer.loader
         let skipped = loader.skipped
         if !skipped.isEmpty {
@@ -331,6 +344,24 @@ struct TrainCommand: ParsableCommand {
             for s in skipped.prefix(20) { print("  \(s)") }
         }
         if outcome == .interrupted { throw ExitCode(130) }
+    }
+
+    /// The process group of a data-parallel run, when torchrun's environment (or --distributed)
+    /// asks for one.
+    func joinProcessGroup() throws -> DataParallel? {
+        let env = ProcessInfo.processInfo.environment
+        guard distributed || env["WORLD_SIZE"] != nil else { return nil }
+        guard let world = env["WORLD_SIZE"].flatMap(Int.init), world >= 1, let rank = env["RANK"].flatMap(Int.init), (0 ..< world).contains(rank) else {
+            throw ValidationError("a distributed run needs RANK (0 … WORLD_SIZE − 1) and WORLD_SIZE in the environment, as torchrun sets them; got RANK=\(env["RANK"] ?? "unset") WORLD_SIZE=\(env["WORLD_SIZE"] ?? "unset").")
+        }
+        guard world > 1 else { return nil }
+        let host = env["MASTER_ADDR"] ?? "127.0.0.1"
+        guard let port = Int(env["MASTER_PORT"] ?? "29500"), (1 ... 65535).contains(port) else {
+            throw ValidationError("MASTER_PORT must be a port number, got '\(env["MASTER_PORT"] ?? "")'.")
+        }
+        if rank == 0 { print("distributed: \(world) ranks through \(host):\(port) (Gloo), timeout \(Int(distributedTimeout)) s") }
+        return DataParallel(group: try ProcessGroup(host: host, port: port, rank: rank, worldSize: world, timeout: distributedTimeout,
+                                                    launcherServesStore: env["TORCHELASTIC_USE_AGENT_STORE"] == "True"))
     }
 
     func reportWarmStart(_ names: [String]) {

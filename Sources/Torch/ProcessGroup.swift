@@ -9,14 +9,16 @@ public final class ProcessGroup: @unchecked Sendable {
     public let worldSize: Int
     let handle: CTProcessGroup
 
-    /// Joins through a TCPStore at `host:port`.
-    public convenience init(host: String, port: Int, rank: Int, worldSize: Int, timeout: Double) throws {
-        try self.init(rank: rank, worldSize: worldSize) { ct_pg_create(host, Int32(port), nil, Int32(rank), Int32(worldSize), timeout) }
+    /// Joins through a TCPStore at `host:port`, which rank 0 serves unless `launcherServesStore`
+    /// (torchrun's agent runs it: TORCHELASTIC_USE_AGENT_STORE).
+    public convenience init(host: String, port: Int, rank: Int, worldSize: Int, timeout: Double, launcherServesStore: Bool = false) throws {
+        let serve: Int32 = rank == 0 && !launcherServesStore ? 1 : 0
+        try self.init(rank: rank, worldSize: worldSize) { ct_pg_create(host, Int32(port), serve, nil, Int32(rank), Int32(worldSize), timeout) }
     }
 
     /// Joins through a FileStore at `file` (one machine, or a shared file system).
     public convenience init(file: String, rank: Int, worldSize: Int, timeout: Double) throws {
-        try self.init(rank: rank, worldSize: worldSize) { ct_pg_create(nil, 0, file, Int32(rank), Int32(worldSize), timeout) }
+        try self.init(rank: rank, worldSize: worldSize) { ct_pg_create(nil, 0, 0, file, Int32(rank), Int32(worldSize), timeout) }
     }
 
     private init(rank: Int, worldSize: Int, create: () -> CTProcessGroup?) throws {

@@ -282,9 +282,10 @@ CTTensor ct_connected_components(CTTensor hw_u8, int connectivity, CTTensor *sta
 
 // Data-parallel training on PyTorch's distributed engine (c10d, Gloo; distributed.cpp).
 typedef struct CTProcessGroupImpl *CTProcessGroup;
-// Joins a Gloo process group of `world` ranks: through a TCPStore at host:port (rank 0 serves
-// it) or, when `file` is not NULL, a FileStore at that path. Collectives fail after the timeout.
-CTProcessGroup ct_pg_create(const char *host, int port, const char *file, int rank, int world, double timeout_seconds);
+// Joins a Gloo process group of `world` ranks: through a TCPStore at host:port (served by this
+// process when `serve` is not 0: rank 0, unless a launcher such as torchrun serves it) or, when
+// `file` is not NULL, a FileStore at that path. Collectives fail after the timeout.
+CTProcessGroup ct_pg_create(const char *host, int port, int serve, const char *file, int rank, int world, double timeout_seconds);
 void ct_pg_free(CTProcessGroup pg);
 // In place, over all ranks: the sum of each tensor (one flat buffer per call; one dtype).
 int ct_pg_allreduce_sum(CTProcessGroup pg, CTTensor *tensors, int count);

@@ -32,12 +32,20 @@ public final class DataLoader: @unchecked Sendable {
     public let workers: Int
     public let prefetch: Int
     public let onBadFile: BadFilePolicy
+    /// This process's part of each epoch when training data-parallel: rank r of W takes
+    /// positions r, r + W, … of the epoch's order (which is cut to a multiple of W, so every rank
+    /// takes the same number of steps). (0, 1) for one process.
+    public let shard: (rank: Int, count: Int)
 
     private let lock = NSLock()
     private var skippedFiles: [ImageError] = []
 
     public init(dataset: PairedDataset, batchSize: Int = 1, shuffle: Bool = true, seed: UInt64 = 0,
-                workers: Int = 2, prefetch: Int = 16, onBadFile: BadFilePolicy = .fail) throws {
+                workers: Int = 2, prefetch: Int = 16, onBadFile: BadFilePolicy = .fail, shard: (rank: Int, count: Int) = (0, 1)) throws {
+        guard shard.count >= 1, (0 ..< shard.count).contains(shard.rank) else {
+            throw DatasetError("shard \(shard.rank) of \(shard.count) does not exist")
+        }
+        self.shard = shard
         guard batchSize >= 1 else { throw DatasetError("batch size must be at least 1, got \(batchSize)") }
         guard workers >= 1 else { throw DatasetError("loader workers must be at least 1, got \(workers)") }
         self.dataset = dataset
@@ -59,15 +67,26 @@ public final class DataLoader: @unchecked Sendable {
         return indices
     }
 
+    /// This process's indices in the order of `epoch` (all of them for one process).
+    public func shardOrder(epoch: Int) -> [Int] {
+        let all = order(epoch: epoch)
+        guard shard.count > 1 else { return all }
+        let kept = all.count - all.count % shard.count
+        return stride(from: shard.rank, to: kept, by: shard.count).map { all[$0] }
+    }
+
     /// Batches per epoch when no file is skipped.
-    public var batchesPerEpoch: Int { (dataset.count + batchSize - 1) / batchSize }
+    public var batchesPerEpoch: Int {
+        let examples = shard.count > 1 ? dataset.count / shard.count : dataset.count
+        return (examples + batchSize - 1) / batchSize
+    }
 
     /// Files left out so far under the `skip` policy.
     public var skipped: [ImageError] { lock.withLock { skippedFiles } }
 
     /// The batches of `epoch`, starting at `position` in its order (0 for a fresh epoch).
     public func batches(epoch: Int, from position: Int = 0) -> Batches {
-        Batches(loader: self, epoch: epoch, order: order(epoch: epoch), start: position)
+        Batches(loader: self, epoch: epoch, order: shardOrder(epoch: epoch), start: position)
     }
 
     func recordSkip(_ e: ImageError) { lock.withLock { skippedFiles.append(e) } }

@@ -47,7 +47,8 @@ public final class MultimodalTrainer: TrainingAlgorithm {
 
     /// Sets up a new run (`resume` false) or continues the one in `runFolder` with its saved
     /// configuration; `maxSteps`, if given, replaces the saved limit.
-    public init(config newConfig: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool, maxSteps: Int? = nil) throws {
+    public init(config newConfig: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool, maxSteps: Int? = nil,
+                parallel: DataParallel? = nil) throws {
         let (config, run, checkpoint) = try TrainingLoop.prepare(config: newConfig, runFolder: runFolder, resume: resume, maxSteps: maxSteps)
         guard config.model.isMultimodal else {
             throw ModelError("\(config.model.rawValue) maps each sketch to one image: train it with PairedTrainer")
@@ -75,7 +76,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
                                               optimizers: trained.orderedOptimizers)
         perceptual = try TrainingLoop.perceptualLoss(config)
         loop = try TrainingLoop(config: config, run: run, dataRoot: dataRoot, scheduler: scheduler, checkpoint: checkpoint,
-                                trained: trained)
+                                trained: trained, parallel: parallel)
     }
 
     var displayedLosses: [String] { ["G_GAN", "G_GAN2", "G_L1", "KL", "z_L1", "MS", "D", "D2"] }
@@ -167,6 +168,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         optimizerG.zeroGrad()
         optimizerE?.zeroGrad()
         total.backward()
+        loop.averageGradients([generator, encoder])
         optimizerG.step()
         optimizerE?.step()
         losses.generatorTotal = total.item()
@@ -192,6 +194,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         let loss = config.gan.discriminatorLoss(real: d(config.discriminatorView([real])[0]), fake: d(config.discriminatorView([fake])[0]))
         optimizer.zeroGrad()
         loss.backward()
+        loop.averageGradients([d])
         optimizer.step()
         return loss.item()
     }

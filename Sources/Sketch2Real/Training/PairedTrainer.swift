@@ -43,7 +43,8 @@ public final class PairedTrainer: TrainingAlgorithm {
 
     /// Sets up a new run (`resume` false) or continues the one in `runFolder`.
     /// On resume, the saved configuration is used; `maxSteps`, if given, replaces the saved limit.
-    public init(config newConfig: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool, maxSteps: Int? = nil) throws {
+    public init(config newConfig: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool, maxSteps: Int? = nil,
+                parallel: DataParallel? = nil) throws {
         let (config, run, checkpoint) = try TrainingLoop.prepare(config: newConfig, runFolder: runFolder, resume: resume, maxSteps: maxSteps)
         guard !config.model.isMultimodal else {
             throw ModelError("\(config.model.rawValue) takes a latent code: train it with MultimodalTrainer")
@@ -64,7 +65,7 @@ public final class PairedTrainer: TrainingAlgorithm {
                                               optimizers: trained.orderedOptimizers)
         perceptual = try TrainingLoop.perceptualLoss(config)
         loop = try TrainingLoop(config: config, run: run, dataRoot: dataRoot, scheduler: scheduler, checkpoint: checkpoint,
-                                trained: trained)
+                                trained: trained, parallel: parallel)
     }
 
     public var totalEpochs: Int { loop.totalEpochs }
@@ -88,6 +89,7 @@ public final class PairedTrainer: TrainingAlgorithm {
                                                  fake: discriminator(config.discriminatorView([fakePair])[0]))
         optimizerD.zeroGrad()
         lossD.backward()
+        loop.averageGradients([discriminator])
         optimizerD.step()
 
         // Generator: fool the (frozen) discriminator and stay close to the target.
@@ -108,6 +110,7 @@ public final class PairedTrainer: TrainingAlgorithm {
             realFeatures: { discriminator.features(judged[1]) }, losses: &losses)
         optimizerG.zeroGrad()
         total.backward()
+        loop.averageGradients([generator])
         optimizerG.step()
         discriminator.unfreeze()
         losses.generatorTotal = total.item()

@@ -4,13 +4,16 @@ import Foundation
 /// every `every` updates when output goes to a file or pipe.
 public final class ProgressReporter: @unchecked Sendable {
     public let isTerminal: Bool
+    /// Prints nothing (the other ranks of a data-parallel run; rank 0 reports).
+    public let silent: Bool
     let every: Int
     private var updates = 0
     private var lastLength = 0
 
-    public init(every: Int = 10, isTerminal: Bool = isatty(STDOUT_FILENO) != 0) {
+    public init(every: Int = 10, isTerminal: Bool = isatty(STDOUT_FILENO) != 0, silent: Bool = false) {
         self.every = max(1, every)
         self.isTerminal = isTerminal
+        self.silent = silent
     }
 
     /// Shows `line`; on a terminal it replaces the previous progress line.
@@ -39,7 +42,9 @@ public final class ProgressReporter: @unchecked Sendable {
         lastLength = 0
     }
 
-    private func write(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+    private func write(_ s: String) {
+        if !silent { FileHandle.standardOutput.write(Data(s.utf8)) }
+    }
 
     /// "1:02:03" / "2:03".
     public static func duration(_ seconds: Double) -> String {

@@ -16,17 +16,21 @@ public protocol ModelTrainer: AnyObject {
 public enum Trainer {
     /// A new run of `config` in `runFolder`, or with `resume` the run there continued with its
     /// saved configuration (whose model wins over `config`'s); `maxSteps` replaces the saved limit.
+    /// With `parallel`, this process is one rank of a data-parallel run (`DataParallel`).
     public static func make(config: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool,
-                            maxSteps: Int? = nil) throws -> any ModelTrainer {
-        try algorithm(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps)
+                            maxSteps: Int? = nil, parallel: DataParallel? = nil) throws -> any ModelTrainer {
+        try algorithm(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps, parallel: parallel)
     }
 
     static func algorithm(config: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool,
-                          maxSteps: Int? = nil) throws -> any ModelTrainer & TrainingAlgorithm {
+                          maxSteps: Int? = nil, parallel: DataParallel? = nil) throws -> any ModelTrainer & TrainingAlgorithm {
         let kind = (resume ? try savedModel(runFolder) : nil) ?? config.model
         switch kind.family.training {
-        case .paired: return try PairedTrainer(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps)
-        case .multimodal: return try MultimodalTrainer(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps)
+        case .paired:
+            return try PairedTrainer(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps, parallel: parallel)
+        case .multimodal:
+            return try MultimodalTrainer(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps,
+                                         parallel: parallel)
         }
     }
 

@@ -33,6 +33,13 @@ final class TrainingLoop {
     var position = 0
     /// Networks a new run took from `config.initFrom`.
     private(set) var warmStarted: [String] = []
+    /// The other ranks, when training data-parallel.
+    let parallel: DataParallel?
+    /// Said when the run starts (a resume with another world size).
+    private(set) var notes: [String] = []
+    /// Only rank 0 writes the run folder: checkpoints, logs, samples, validation grids.
+    var leads: Bool { parallel?.isLeader ?? true }
+    var worldSize: Int { parallel?.worldSize ?? 1 }
 
     /// The configuration to train with and, on resume, the checkpoint to continue: the saved
     /// configuration wins, except `maxSteps` when given. Refuses to overwrite an existing run.
@@ -68,14 +75,17 @@ final class TrainingLoop {
     /// Opens the data and either restores `checkpoint` into the live objects or starts the run
     /// folder with its config.json.
     init(config: TrainingConfig, run: RunFolder, dataRoot: String, scheduler: LearningRateScheduler,
-         checkpoint: Checkpoint?, trained: TrainedNetworks) throws {
+         checkpoint: Checkpoint?, trained: TrainedNetworks, parallel: DataParallel? = nil) throws {
         let (networks, optimizers) = (trained.networks, trained.optimizers)
+        self.parallel = parallel
+        if let parallel, parallel.worldSize > 1 { try DataParallel.check(config) }
         self.config = config
         self.run = run
         self.scheduler = scheduler
         let train = try PairedDataset(root: dataRoot, split: "train", options: config.data)
         loader = try DataLoader(dataset: train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
-                                workers: config.loaderWorkers, onBadFile: config.onBadFile)
+                                workers: config.loaderWorkers, onBadFile: config.onBadFile,
+                                shard: (parallel?.rank ?? 0, parallel?.worldSize ?? 1))
         var evalOptions = config.data
         evalOptions.preprocess = .evaluation(size: config.data.preprocess.cropSize, multiple: config.generatorStride)
         if config.data.preprocess.mode == .none || config.data.preprocess.mode == .scaleWidth { evalOptions.preprocess = config.data.preprocess }
@@ -86,14 +96,25 @@ final class TrainingLoop {
             try checkpoint.restore(networks: networks, optimizers: optimizers, schedulers: ["lr": scheduler])
             step = checkpoint.step
             epoch = checkpoint.epoch
-            position = Int(checkpoint.extra["position"] ?? "0") ?? 0
-            run.removeStaleTemporaryFiles()
-            try run.trimLog(afterStep: step)
+            // Checkpoints count the position in the one-process order; each rank reads 1/W of it.
+            let saved = Int(checkpoint.extra["position"] ?? "0") ?? 0, savedWorld = Int(checkpoint.extra["worldSize"] ?? "1") ?? 1
+            position = saved / (parallel?.worldSize ?? 1)
+            if savedWorld != (parallel?.worldSize ?? 1) {
+                notes.append("warning: the checkpoint was written by \(savedWorld) process(es) and \(parallel?.worldSize ?? 1) continue it: the rest of this epoch is shared anew, so the run is not bit-identical to one that kept its world size")
+            }
+            if leads {
+                run.removeStaleTemporaryFiles()
+                try run.trimLog(afterStep: step)
+            }
         } else {
             if let source = config.initFrom { warmStarted = try WarmStart.apply(source, to: networks) }
-            try run.create()
-            try AtomicFile.write(Data(try config.json().utf8), to: run.configFile)
+            if leads {
+                try run.create()
+                try AtomicFile.write(Data(try config.json().utf8), to: run.configFile)
+            }
         }
+        // Every rank starts from rank 0's weights (and, on resume, the same checkpoint).
+        try parallel?.broadcastState(networks)
     }
 
     var totalEpochs: Int { config.epochs + config.epochsDecay }
@@ -104,6 +125,7 @@ final class TrainingLoop {
         let plannedSteps = config.maxSteps > 0 ? Swift.min(config.maxSteps, totalEpochs * stepsPerEpoch) : totalEpochs * stepsPerEpoch
         let start = Date()
         let startStep = step
+        for note in notes { progress.message(note) }
         progress.message("training \(config.model.rawValue) in \(run.path): \(loader.dataset.count) pairs, \(stepsPerEpoch) steps per epoch, \(totalEpochs) epochs" + (config.maxSteps > 0 ? ", at most \(config.maxSteps) steps" : "") + (step > 0 ? "; resuming at step \(step), epoch \(epoch + 1)" : ""))
         // Under --on-bad-file skip, each unreadable file is named once, when first skipped.
         var namedSkips = Set<String>()
@@ -119,8 +141,20 @@ final class TrainingLoop {
                 nameNewSkips()
                 guard let target = batch.target else { throw DatasetError("the training split has no targets") }
                 let stepLosses = algorithm.trainStep(input: batch.input, target: target)
-                let losses = stepLosses.named
-                if !stepLosses.allFinite {
+                var losses = stepLosses.named
+                var stop: Bool
+                if let parallel {
+                    // Every rank logs the mean losses and stops at the same step.
+                    if let failure = parallel.failure {
+                        batches.cancel()
+                        progress.finish()
+                        throw TorchError("rank \(parallel.rank): averaging gradients failed at step \(step + 1): \(failure)")
+                    }
+                    (losses, stop) = try parallel.agree(losses: losses, stop: shouldStop())
+                } else {
+                    stop = shouldStop()
+                }
+                if !losses.values.allSatisfy(\.isFinite) {
                     batches.cancel()
                     progress.finish()
                     throw NonFiniteLossError(step: step + 1, losses: losses)
@@ -129,7 +163,7 @@ final class TrainingLoop {
                 position = batch.nextPosition
                 let elapsed = Date().timeIntervalSince(start)
                 let rate = Double(step - startStep) / Swift.max(elapsed, 1e-9)
-                if step % config.logEverySteps == 0 || step == 1 {
+                if leads, step % config.logEverySteps == 0 || step == 1 {
                     var record: [String: Any] = ["step": step, "epoch": epoch + 1, "lr": scheduler.optimizers[0].learningRate,
                                                  "seconds": elapsed, "steps_per_second": rate]
                     for (k, v) in losses { record[k] = v }
@@ -138,7 +172,7 @@ final class TrainingLoop {
                 let lossText = algorithm.displayedLosses.compactMap { k in losses[k].map { String(format: "%@ %.3f", k, $0) } }.joined(separator: "  ")
                 let eta = Double(plannedSteps - step) / Swift.max(rate, 1e-9)
                 progress.update(String(format: "epoch %d/%d  step %d/%d  %@  %.2f it/s  %.1f img/s  ETA %@", epoch + 1, totalEpochs, step, plannedSteps, lossText, rate, rate * Double(config.batchSize), ProgressReporter.duration(eta)))
-                if config.sampleEverySteps > 0, step % config.sampleEverySteps == 0 {
+                if leads, config.sampleEverySteps > 0, step % config.sampleEverySteps == 0 {
                     try algorithm.writeSamples(to: run.samples + String(format: "/step_%07d.png", step))
                 }
                 if config.checkpointEverySteps > 0, step % config.checkpointEverySteps == 0 { try save(algorithm, run.latestCheckpoint) }
@@ -149,7 +183,7 @@ final class TrainingLoop {
                     progress.message("reached \(config.maxSteps) steps; checkpoint \(run.latestCheckpoint)")
                     return .reachedMaxSteps
                 }
-                if shouldStop() {
+                if stop {
                     batches.cancel()
                     try save(algorithm, run.latestCheckpoint)
                     progress.finish()
@@ -169,7 +203,7 @@ final class TrainingLoop {
             epoch += 1
             position = 0
             scheduler.step()
-            try validate(algorithm)
+            if leads { try validate(algorithm) }
             try save(algorithm, run.latestCheckpoint)
             if config.saveEveryEpochs > 0, epoch % config.saveEveryEpochs == 0 { try save(algorithm, run.epochCheckpoint(epoch)) }
         }
@@ -179,11 +213,18 @@ final class TrainingLoop {
     }
 
     func checkpoint(_ algorithm: TrainingAlgorithm) throws -> Checkpoint {
-        Checkpoint(step: step, epoch: epoch, configuration: try config.json(), extra: ["position": String(position)],
+        Checkpoint(step: step, epoch: epoch, configuration: try config.json(),
+                   extra: ["position": String(position * worldSize), "worldSize": String(worldSize)],
                    networks: algorithm.trained.networks, optimizers: algorithm.trained.optimizers, schedulers: ["lr": scheduler])
     }
 
-    func save(_ algorithm: TrainingAlgorithm, _ path: String) throws { try checkpoint(algorithm).save(path: path) }
+    /// Only rank 0 writes; the others have the same weights.
+    func save(_ algorithm: TrainingAlgorithm, _ path: String) throws {
+        if leads { try checkpoint(algorithm).save(path: path) }
+    }
+
+    /// Before an optimiser step: the gradients of `modules` averaged over the ranks.
+    func averageGradients(_ modules: [Module?]) { parallel?.averageGradients(modules) }
 
     /// The validation grid of this epoch and its metrics as a log line.
     func validate(_ algorithm: TrainingAlgorithm) throws {

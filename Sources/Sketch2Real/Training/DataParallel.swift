@@ -1,0 +1,89 @@
+import Foundation
+import NN
+import Torch
+
+/// Data-parallel training over the ranks of a process group, with PyTorch DDP's semantics:
+/// every rank starts from rank 0's weights, reads its own shard of each epoch (rank r takes
+/// positions r, r + W, … of the one-process order, so the ranks together see one process's
+/// batches of W·B), and averages every gradient over the ranks before each optimiser step, in
+/// buckets of about 25 MB. Batch norm would see only its rank's examples, so it is refused.
+public final class DataParallel {
+    public let group: ProcessGroup
+    public static let bucketBytes = 25 << 20
+    /// The first failed collective (a rank died or hung past the timeout).
+    private(set) var failure: Error?
+
+    public init(group: ProcessGroup) { self.group = group }
+
+    public var rank: Int { group.rank }
+    public var worldSize: Int { group.worldSize }
+    public var isLeader: Bool { group.rank == 0 }
+
+    /// Refuses what cannot be trained data-parallel as this implementation does it.
+    static func check(_ config: TrainingConfig) throws {
+        let used: [NormKind] = {
+            var n = [config.discriminator.norm]
+            switch config.model.family.generator.name {
+            case "sragan": n.append(config.sragan.norm)
+            case "pix2pix": n.append(config.pix2pix.norm)
+            default: n.append(config.latentUNet.norm)
+            }
+            if config.model.usesEncoder { n.append(config.encoder.norm) }
+            return n
+        }()
+        if used.contains(.batch) {
+            throw ModelError("batch norm is not synchronised across ranks, so each rank would normalise by its own few examples; train with --norm instance (or layer) when distributed")
+        }
+    }
+
+    /// Tensors in buckets of at most `bucketBytes`, one dtype per bucket, in the given order.
+    static func buckets(_ tensors: [Tensor]) -> [[Tensor]] {
+        var out: [[Tensor]] = []
+        var current: [Tensor] = [], bytes = 0
+        for t in tensors {
+            let size = t.count * t.dtype.byteSize
+            if !current.isEmpty && (bytes + size > bucketBytes || current[0].dtype != t.dtype) {
+                out.append(current)
+                (current, bytes) = ([], 0)
+            }
+            current.append(t)
+            bytes += size
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    /// Every rank's weights and buffers become rank 0's.
+    func broadcastState(_ networks: [String: Module]) throws {
+        for (_, network) in networks.sorted(by: { $0.key < $1.key }) {
+            for bucket in Self.buckets(network.stateDict().map(\.1)) { try group.broadcast(bucket, root: 0) }
+        }
+    }
+
+    /// Every gradient of `modules` becomes its mean over the ranks. A failure is kept for the
+    /// loop to report (a training step cannot throw).
+    func averageGradients(_ modules: [Module?]) {
+        guard worldSize > 1, failure == nil else { return }
+        let grads = modules.compactMap { $0 }.flatMap { $0.trainableParameters().compactMap(\.grad) }
+        do {
+            for bucket in Self.buckets(grads) {
+                try group.allReduceSum(bucket)
+                for g in bucket { g.mulInPlace(1 / Double(worldSize)) }
+            }
+        } catch {
+            failure = error
+        }
+    }
+
+    /// The mean of each value over the ranks (for logs and the non-finite check), and whether any
+    /// rank asked to stop: every rank then takes the same decisions at the same step.
+    func agree(losses: [String: Double], stop: Bool) throws -> (losses: [String: Double], stop: Bool) {
+        let keys = losses.keys.sorted()
+        let t = Tensor(keys.map { losses[$0]! } + [stop ? 1 : 0], shape: [keys.count + 1]).to(.float64)
+        try group.allReduceSum([t])
+        let v = t.toArray(Double.self)
+        var mean: [String: Double] = [:]
+        for (i, k) in keys.enumerated() { mean[k] = v[i] / Double(worldSize) }
+        return (mean, v[keys.count] > 0)
+    }
+}
