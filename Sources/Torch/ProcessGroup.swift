@@ -49,6 +49,6 @@ public final class ProcessGroup: @unchecked Sendable {
         guard !tensors.isEmpty else { return }
         var handles: [CTTensor?] = tensors.map { $0.handle }
         let status = handles.withUnsafeMutableBufferPointer { run($0.baseAddress!, Int32($0.count)) }
-        guard status == 0 else { throw TorchError("collective failed on rank \(rank) of \(worldSize): \(takeLastError())") }
+        guard status == 0 else { throw TorchError("Gloo: \(takeLastError())") }
     }
 }

@@ -145,12 +145,14 @@ final class TrainingLoop {
                 var stop: Bool
                 if let parallel {
                     // Every rank logs the mean losses and stops at the same step.
-                    if let failure = parallel.failure {
+                    do {
+                        if let failure = parallel.failure { throw failure }
+                        (losses, stop) = try parallel.agree(losses: losses, stop: shouldStop())
+                    } catch {
                         batches.cancel()
                         progress.finish()
-                        throw TorchError("rank \(parallel.rank): averaging gradients failed at step \(step + 1): \(failure)")
+                        throw TorchError("rank \(parallel.rank) of \(parallel.worldSize) stopped at step \(step + 1): another rank died, hung past the timeout or cannot be reached (\(error)); the last checkpoint is kept")
                     }
-                    (losses, stop) = try parallel.agree(losses: losses, stop: shouldStop())
                 } else {
                     stop = shouldStop()
                 }
