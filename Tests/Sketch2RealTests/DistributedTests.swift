@@ -9,11 +9,11 @@ import XCTest
 final class DistributedTests: XCTestCase {
     static let steps = 3, learningRate = 2e-4
 
-    func train(_ model: String, _ extra: [String], data: String, runs: String) throws {
+    func train(_ model: String, _ extra: [String], data: String, runs: String, batch: Int = 1) throws {
         let common = ["train", "--model", model, "--data", data, "--runs", runs, "--size", "32", "--max-steps", "\(Self.steps)",
                       "--augment", "none", "--ngf", "8", "--ndf", "8", "--blocks", "1", "--workers", "1", "--log-every", "1",
                       "--sample-every", "0", "--seed", "5", "--precision", "fp32", "--lr", "\(Self.learningRate)"] + extra
-        let one = try runProgramBounded(common + ["--name", "one", "--batch-size", "2"], timeout: 300)
+        let one = try runProgramBounded(common + ["--name", "one", "--batch-size", "\(2 * batch)"], timeout: 300)
         XCTAssertEqual(one.status, 0, one.error + one.output)
         // Two ranks on loopback, as torchrun would start them.
         let port = 20000 + Int.random(in: 0 ..< 20000)
@@ -22,7 +22,7 @@ final class DistributedTests: XCTestCase {
         for rank in 0 ..< 2 {
             DispatchQueue.global().async(group: group) {
                 let env = ["RANK": "\(rank)", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)"]
-                let run = try? runProgramBounded(common + ["--name", "two", "--batch-size", "1"], environment: env, timeout: 300)
+                let run = try? runProgramBounded(common + ["--name", "two", "--batch-size", "\(batch)"], environment: env, timeout: 300)
                 results.set(rank, run)
             }
         }
@@ -42,7 +42,7 @@ final class DistributedTests: XCTestCase {
         let b = try Checkpoint.load(path: runs + "/two/checkpoints/latest.safetensors")
         XCTAssertEqual(a.step, Self.steps)
         XCTAssertEqual(b.step, Self.steps)
-        for net in ["G", "D"] {
+        for net in a.networks.keys.sorted() {
             let moments = a.optimizers[net]!.tensors.filter { $0.0.hasSuffix("exp_avg") }
             let other = Dictionary(uniqueKeysWithValues: b.optimizers[net]!.tensors.map { ($0.0, $0.1) })
             let scale = moments.map { $0.1.abs().max().item() as Double }.max()!
@@ -68,6 +68,16 @@ final class DistributedTests: XCTestCase {
             let log = try String(contentsOfFile: runs + "/two/log.jsonl", encoding: .utf8)
             XCTAssertEqual(log.split(separator: "\n").filter { $0.contains("\"lr\"") }.count, Self.steps)
         }
+    }
+
+    /// BicycleGAN: each rank draws the codes and encoder noise of all ranks and keeps its own
+    /// rows, and its batch-summed KL counts W times, so 2 ranks × 2 equal 1 process × 4 too.
+    func testTwoRanksTrainBicycleGANLikeOneProcess() throws {
+        let data = makeTemporaryFolder(self)
+        try writeAlignedDataset(root: data, counts: ["train": 8], size: 40)
+        let runs = makeTemporaryFolder(self)
+        try train("bicyclegan", ["--discriminator-scales", "1", "--nef", "8"], data: data, runs: runs, batch: 2)
+        try assertEquivalent(runs, "bicyclegan")
     }
 
     func testBatchNormIsRefusedWhenDistributed() throws {

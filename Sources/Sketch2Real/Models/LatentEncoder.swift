@@ -70,11 +70,11 @@ public final class LatentEncoder: Module {
         return (both[0], both[1])
     }
 
-    /// A reparameterised sample z = μ + ε·exp(½ log σ²), ε ~ N(0, I) from the global generator,
-    /// with μ and log σ² for the KL term.
-    public func sample(_ y: Tensor) -> (z: Tensor, mu: Tensor, logVariance: Tensor) {
+    /// A reparameterised sample z = μ + ε·exp(½ log σ²), ε ~ N(0, I) from the global generator
+    /// (or `noise` when given), with μ and log σ² for the KL term.
+    public func sample(_ y: Tensor, noise: ((_ rows: Int, _ columns: Int) -> Tensor)? = nil) -> (z: Tensor, mu: Tensor, logVariance: Tensor) {
         let (mu, logVariance) = self(y)
-        let eps = Tensor.randn(mu.shape, dtype: mu.dtype, device: mu.device)
+        let eps = noise?(mu.size(0), mu.size(1)) ?? Tensor.randn(mu.shape, dtype: mu.dtype, device: mu.device)
         return (mu + eps * (logVariance * 0.5).exp(), mu, logVariance)
     }
 }

@@ -93,8 +93,16 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         options.d2IsConditional ? Tensor.cat([x, image], dim: 1) : image
     }
 
-    func randomCodes(_ n: Int, like x: Tensor) -> Tensor {
-        Tensor.randn([n, options.nz], dtype: x.dtype, device: x.device)
+    func randomCodes(_ n: Int, like x: Tensor) -> Tensor { normalRows(n, options.nz) }
+
+    /// `rows` × `columns` standard normal values from the global generator. Data-parallel, each
+    /// rank draws the rows of all W ranks and keeps rows r, r + W, …: the examples it holds in the
+    /// one-process batch (`DataLoader.shard`), so the ranks together draw what one process would.
+    func normalRows(_ rows: Int, _ columns: Int) -> Tensor {
+        let w = loop.worldSize
+        guard w > 1, let rank = loop.parallel?.rank else { return Tensor.randn([rows, columns]) }
+        let all = Tensor.randn([rows * w, columns])
+        return Tensor.cat((0 ..< rows).map { all.narrow(dim: 0, start: rank + $0 * w, length: 1) }, dim: 0)
     }
 
     // MARK: One step
@@ -114,7 +122,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         let xR = x.narrow(dim: 0, start: batch - half, length: half), yR = y.narrow(dim: 0, start: batch - half, length: half)
         var encoded: (fake: Tensor, mu: Tensor, logVariance: Tensor)?
         if let encoder {
-            let (z, mu, logVariance) = encoder.sample(yE)
+            let (z, mu, logVariance) = encoder.sample(yE, noise: normalRows)
             encoded = (generator.generate(xE, z: z), mu, logVariance)
         }
         let z1 = randomCodes(half, like: x)
@@ -148,7 +156,9 @@ public final class MultimodalTrainer: TrainingAlgorithm {
             to: &total, output: rebuilt, target: rebuiltTarget, fakeFeatures: fakeFeatures,
             realFeatures: { discriminator.features(judgedInputs[1]) }, losses: &losses)
         if let encoded {
-            let kl = KLDivergenceLoss.loss(mu: encoded.mu, logVariance: encoded.logVariance)
+            // Summed over the batch (BicycleGAN's form): data-parallel, ×W, so that the ranks'
+            // averaged gradient is that of the one-process sum.
+            let kl = KLDivergenceLoss.loss(mu: encoded.mu, logVariance: encoded.logVariance) * Double(loop.worldSize)
             if options.lambdaKL > 0 { total = total + kl * options.lambdaKL }
             losses.kl = kl.item()
         }
