@@ -77,7 +77,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            // The studio's page and OpenAPI description, served as they are.
+            resources: [.copy("Resources")]
         ),
         // The commands as a library, so tests run them in-process; the executable only calls it.
         .target(

@@ -42,7 +42,7 @@ public final class StudioServer: Sendable {
     public func start(gracefulShutdownSignals signals: [UnixSignal] = []) async throws -> RunningStudio {
         let bound = OneShot<Int>()
         let app = Application(
-            router: makeRouter(),
+            router: makeRouter(resources: try StudioResources.load()),
             server: StudioHTTPChannel.builder(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sketch2real"),
             onServerRunning: { [boundPort] channel in
@@ -70,17 +70,17 @@ public final class StudioServer: Sendable {
 
     // MARK: Routes
 
-    func makeRouter() -> Router<StudioRequestContext> {
+    func makeRouter(resources: StudioResources) -> Router<StudioRequestContext> {
         let router = Router(context: StudioRequestContext.self)
         router.add(middleware: MetricsRecorder(metrics: metrics))
         let security = StudioSecurity(allowedHosts: configuration.allowedHosts, allowedOrigins: configuration.allowedOrigins)
         let port = boundPort
         router.add(middleware: SecurityMiddleware(security: security, port: { port.withLockedValue { $0 } }))
         router.add(middleware: JSONErrorMiddleware(maxBodyBytes: configuration.maxBodyBytes))
-        router.get("/") { _, _ in Self.text(StudioPage.html, type: "text/html; charset=utf-8") }
-        router.get("/studio.js") { _, _ in Self.text(StudioPage.script, type: "text/javascript; charset=utf-8") }
-        router.get("/studio.css") { _, _ in Self.text(StudioPage.style, type: "text/css; charset=utf-8") }
-        router.get("/openapi.yaml") { _, _ in Self.text(OpenAPIDocument.yaml, type: "application/yaml; charset=utf-8") }
+        router.get("/") { _, _ in Self.text(resources.html, type: "text/html; charset=utf-8") }
+        router.get("/studio.js") { _, _ in Self.text(resources.script, type: "text/javascript; charset=utf-8") }
+        router.get("/studio.css") { _, _ in Self.text(resources.style, type: "text/css; charset=utf-8") }
+        router.get("/openapi.yaml") { _, _ in Self.text(resources.openAPI, type: "application/yaml; charset=utf-8") }
         router.get("/healthz") { [self] _, _ in
             Self.json(HealthResponse(status: "ok", models: models.infos.count, workers: configuration.workers,
                                      queueDepth: queue.depth, inProgress: queue.inProgress))
