@@ -62,6 +62,9 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Folder caching the palette classifier of the synthetic landscapes (default: .cache/classifiers).")
     var classifierCache: String?
 
+    @Option(help: ArgumentHelp("Also write every metric to TensorBoard event files here (tags eval/MODEL/KEY; step: a run folder's last logged step, else 0), e.g. the run's --tensorboard folder.", valueName: "dir"))
+    var tensorboard: String?
+
     @Flag(help: "Also evaluate two trivial baselines that ignore the sketch: a constant mid-grey image and the mean colour of the split's photos.")
     var baselines = false
 
@@ -116,6 +119,20 @@ struct EvaluationOptions: ParsableArguments {
         let evaluator = try Evaluator(dataRoot: data, settings: settings, progress: say)
         let (report, pictures) = try evaluator.evaluate(models)
         let written = try ReportFolder.write(report: report, pictures: pictures, logs: ReportFolder.logs(of: models), title: title, to: out)
+        if let tensorboard {
+            let writer = try TensorBoardWriter(folder: tensorboard)
+            for (model, evaluation) in zip(models, report.models) {
+                // The run's last logged step when the model is a run folder; else 0.
+                let step = model.logFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+                    .flatMap { $0.split(separator: "\n").last(where: { $0.contains("\"step\"") }) }
+                    .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                    .flatMap { ($0["step"] as? NSNumber)?.intValue } ?? 0
+                var values: [String: Double] = [:]
+                for m in evaluation.metrics { if let v = m.value, v.isFinite { values["eval/\(evaluation.name)/\(m.key)"] = v } }
+                try writer.scalars(values, step: step)
+            }
+            say("wrote TensorBoard events to \(writer.path)")
+        }
         say("")
         say(MetricTable(report.models).text())
         say("")

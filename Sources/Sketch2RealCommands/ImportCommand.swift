@@ -71,7 +71,7 @@ struct ImportCommand: ParsableCommand {
             written = (m.generator, m.encoder, m.config)
         default:
             guard let settings = FileManager.default.contents(atPath: config!) else {
-                throw ImportError("\(config!): \(FileErrorText.missing(config!, what: "configuration file"))")
+                throw InteropError("\(config!): \(FileErrorText.missing(config!, what: "configuration file"))")
             }
             written = try PyTorchImport.sragan(generator: state, encoder: encoderState, settings: settings, multimodal: model == "lsragan",
                                               source: checkpoint)

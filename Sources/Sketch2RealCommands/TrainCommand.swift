@@ -44,6 +44,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run's latest checkpoint (its saved configuration is used).")
     var resume = false
 
+    @Option(help: ArgumentHelp("Also write TensorBoard event files here: every loss, the learning rate, images/s, validation metrics and the sample grids (`tensorboard --logdir DIR`).", valueName: "dir"))
+    var tensorboard: String?
+
     @Flag(help: "Join a data-parallel run: one rank of WORLD_SIZE, found through MASTER_ADDR:MASTER_PORT (torchrun sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT; they alone also turn it on).")
     var distributed = false
 
@@ -335,6 +338,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = try Trainer.make(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit,
                                        parallel: parallel)
         if parallel?.isLeader ?? true { reportWarmStart(trainer.warmStarted) }
+        if let tensorboard { try trainer.writeTensorBoard(to: tensorboard) }
         let progress = ProgressReporter(every: trainer.config.logEverySteps, silent: !(parallel?.isLeader ?? true))
         let outcome = try trainer.train(progress: progress, shouldStop: { StopSignal.isRequested })
         let loader = trainer.loader

@@ -22,13 +22,13 @@ public enum PyTorchImport {
     /// ResNets) dropout are read from the tensors; `netG` names the architecture.
     public static func pix2pix(_ state: [String: Tensor], netG: String, source: String) throws -> (generator: any SketchToImageGenerator, config: TrainingConfig) {
         guard let architecture = pix2pixGenerators[netG] else {
-            throw ImportError("--netG \(netG) is not a pix2pix generator Sketch2Real builds (\(pix2pixGenerators.keys.sorted().joined(separator: ", ")))")
+            throw InteropError("--netG \(netG) is not a pix2pix generator Sketch2Real builds (\(pix2pixGenerators.keys.sorted().joined(separator: ", ")))")
         }
         let weights = unwrapped(state)
         let unet = architecture == .unet256 || architecture == .unet128
         func shape(_ key: String) throws -> [Int] {
             guard let t = weights[key] else {
-                throw ImportError("\(source): no tensor '\(key)', which a pix2pix \(netG) generator has; is --netG right? (the file has \(Module.abbreviate(weights.keys.sorted())))")
+                throw InteropError("\(source): no tensor '\(key)', which a pix2pix \(netG) generator has; is --netG right? (the file has \(Module.abbreviate(weights.keys.sorted())))")
             }
             return t.shape
         }
@@ -67,14 +67,14 @@ public enum PyTorchImport {
         let g = unwrapped(state)
         func shape(_ weights: [String: Tensor], _ key: String, _ what: String) throws -> [Int] {
             guard let t = weights[key] else {
-                throw ImportError("\(source): no tensor '\(key)', which a BicycleGAN \(what) has (the file has \(Module.abbreviate(weights.keys.sorted())))")
+                throw InteropError("\(source): no tensor '\(key)', which a BicycleGAN \(what) has (the file has \(Module.abbreviate(weights.keys.sorted())))")
             }
             return t.shape
         }
         // Levels: how deep `submodule.` nests below `model.`.
         var levels = 0
         while g.keys.contains(where: { $0.hasPrefix("model." + String(repeating: "submodule.", count: levels) + "down.") }) { levels += 1 }
-        guard levels >= 5 else { throw ImportError("\(source): \(levels) U-Net levels found (model.down…, model.submodule.down…); BicycleGAN's generator has at least 5") }
+        guard levels >= 5 else { throw InteropError("\(source): \(levels) U-Net levels found (model.down…, model.submodule.down…); BicycleGAN's generator has at least 5") }
         let outerDown = try shape(g, "model.down.0.weight", "generator")
         let innerDown = try shape(g, "model.submodule.down.1.weight", "generator")
         let outerUp = try shape(g, "model.up.1.weight", "generator")
@@ -92,7 +92,7 @@ public enum PyTorchImport {
             e.latentChannels = head[0]
             e.blocks = (1...).first { !weights.keys.contains("conv.\($0).shortcut.1.weight") }! - 1
             e.norm = weights.keys.contains { $0.hasSuffix(".running_mean") } ? .batch : .instance
-            if let given, given != head[0] { throw ImportError("--nz \(given) disagrees with the encoder's code length \(head[0])") }
+            if let given, given != head[0] { throw InteropError("--nz \(given) disagrees with the encoder's code length \(head[0])") }
             nz = head[0]
         }
         // Every level takes the code (G_Unet_add_all) when the second level's convolution reads
@@ -100,9 +100,9 @@ public enum PyTorchImport {
         let everyLevel = innerDown[1] != ngf
         if nz == nil, everyLevel { nz = innerDown[1] - ngf }
         guard let nz, nz >= 1 else {
-            throw ImportError("\(source): the code length cannot be read from a generator that takes it at the input only; give --nz (or --encoder)")
+            throw InteropError("\(source): the code length cannot be read from a generator that takes it at the input only; give --nz (or --encoder)")
         }
-        guard outerDown[1] > nz else { throw ImportError("\(source): the first convolution reads \(outerDown[1]) channels, not more than the code's \(nz)") }
+        guard outerDown[1] > nz else { throw InteropError("\(source): the first convolution reads \(outerDown[1]) channels, not more than the code's \(nz)") }
         let kind: ModelKind = everyLevel ? .bicyclegan : .msgan
         var config = TrainingConfig.defaults(for: kind, size: Swift.max(256, 1 << levels))
         config.latentUNet.levels = levels
@@ -115,7 +115,7 @@ public enum PyTorchImport {
         if encoder != nil {
             (config.encoder.nef, config.encoder.blocks, config.encoder.norm) = (e.nef, e.blocks, e.norm)
             guard e.inputChannels == config.data.outputChannels else {
-                throw ImportError("the encoder reads \(e.inputChannels)-channel images but the generator draws \(config.data.outputChannels)-channel ones")
+                throw InteropError("the encoder reads \(e.inputChannels)-channel images but the generator draws \(config.data.outputChannels)-channel ones")
             }
         }
         config.syncChannels()
@@ -140,30 +140,30 @@ public enum PyTorchImport {
         let kind: ModelKind = multimodal ? .lsragan : .sragan
         let sragan: SRAGANConfig
         do { sragan = try SRAGANConfig.decoded(from: settings) } catch {
-            throw ImportError("the --config file is not an SRAGAN configuration: \(error)")
+            throw InteropError("the --config file is not an SRAGAN configuration: \(error)")
         }
         var config = TrainingConfig.defaults(for: kind, size: 256)
         config.sragan = sragan
         config.data.inputChannels = sragan.inputChannels
         config.data.outputChannels = sragan.outputChannels
         if multimodal {
-            guard sragan.latentChannels > 0 else { throw ImportError("an lsragan generator takes a code: latentChannels must be positive in --config") }
+            guard sragan.latentChannels > 0 else { throw InteropError("an lsragan generator takes a code: latentChannels must be positive in --config") }
             config.multimodal.nz = sragan.latentChannels
         } else if sragan.latentChannels > 0 {
-            throw ImportError("latentChannels is \(sragan.latentChannels) in --config: this generator takes a code; import it as --model lsragan")
+            throw InteropError("latentChannels is \(sragan.latentChannels) in --config: this generator takes a code; import it as --model lsragan")
         }
         var encoder: LatentEncoder?
         if let encoderState {
-            guard multimodal else { throw ImportError("--encoder belongs to lsragan (and bicyclegan) models") }
+            guard multimodal else { throw InteropError("--encoder belongs to lsragan (and bicyclegan) models") }
             let weights = unwrapped(encoderState)
             guard let first = weights["conv.0.weight"]?.shape, let head = weights["fc.0.weight"]?.shape else {
-                throw ImportError("\(source): the encoder file has no conv.0.weight or fc.0.weight, so it is not an encoder from reference/multimodal.py")
+                throw InteropError("\(source): the encoder file has no conv.0.weight or fc.0.weight, so it is not an encoder from reference/multimodal.py")
             }
             config.encoder.nef = first[0]
             config.encoder.blocks = (1...).first { !weights.keys.contains("conv.\($0).shortcut.1.weight") }! - 1
             config.encoder.norm = weights.keys.contains { $0.hasSuffix(".running_mean") } ? .batch : .instance
             guard head[0] == sragan.latentChannels else {
-                throw ImportError("the encoder's code length \(head[0]) differs from the generator's \(sragan.latentChannels)")
+                throw InteropError("the encoder's code length \(head[0]) differs from the generator's \(sragan.latentChannels)")
             }
             let network = try LatentEncoder({ var e = config.encoder; e.inputChannels = sragan.outputChannels; e.latentChannels = head[0]; return e }())
             try load(weights, into: network, source: source + " (encoder)", what: "LSRAGAN encoder")
@@ -187,7 +187,7 @@ public enum PyTorchImport {
         do {
             try Checkpoint.checkCompatible(module, filled, network: what)
         } catch let e as TorchError {
-            throw ImportError("\(source): \(e.message.replacingOccurrences(of: "checkpoint network '\(what)' does not match the model", with: "the tensors do not match a \(what)"))")
+            throw InteropError("\(source): \(e.message.replacingOccurrences(of: "checkpoint network '\(what)' does not match the model", with: "the tensors do not match a \(what)"))")
         }
         try module.loadStateDict(filled.mapValues { $0.dtype == .float16 || $0.dtype == .bfloat16 || $0.dtype == .float64 ? $0.to(.float32) : $0 })
     }

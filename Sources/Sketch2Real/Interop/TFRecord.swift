@@ -27,12 +27,12 @@ public enum TFRecord {
         var p = 0
         func le(_ at: Int, _ n: Int) -> UInt64 { (0 ..< n).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } }
         while p < bytes.count {
-            guard p + 12 <= bytes.count else { throw ImportError("\(source): a record header is cut short at byte \(p)") }
+            guard p + 12 <= bytes.count else { throw InteropError("\(source): a record header is cut short at byte \(p)") }
             let length = Int(le(p, 8))
-            guard UInt32(le(p + 8, 4)) == maskedCRC(bytes[p ..< p + 8]) else { throw ImportError("\(source): a damaged record length at byte \(p)") }
-            guard length >= 0, p + 12 + length + 4 <= bytes.count else { throw ImportError("\(source): a record is cut short at byte \(p)") }
+            guard UInt32(le(p + 8, 4)) == maskedCRC(bytes[p ..< p + 8]) else { throw InteropError("\(source): a damaged record length at byte \(p)") }
+            guard length >= 0, p + 12 + length + 4 <= bytes.count else { throw InteropError("\(source): a record is cut short at byte \(p)") }
             let data = Array(bytes[(p + 12) ..< (p + 12 + length)])
-            guard UInt32(le(p + 12 + length, 4)) == maskedCRC(data) else { throw ImportError("\(source): a damaged record at byte \(p)") }
+            guard UInt32(le(p + 12 + length, 4)) == maskedCRC(data) else { throw InteropError("\(source): a damaged record at byte \(p)") }
             out.append(data)
             p += 16 + length
         }

@@ -18,21 +18,21 @@ public enum TorchCheckpoint {
     /// A checkpoint that wraps the state dict (`{"state_dict": …}` or `{"model": …}`) is unwrapped.
     public static func load(path: String) throws -> [String: Tensor] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ImportError("\(path): \(FileErrorText.missing(path, what: "checkpoint"))")
+            throw InteropError("\(path): \(FileErrorText.missing(path, what: "checkpoint"))")
         }
         if data.prefix(2) != Data([0x50, 0x4B]) {
             if data.first == 0x80 {
-                throw ImportError("\(path): a PyTorch checkpoint in the legacy format (saved with _use_new_zipfile_serialization=False or PyTorch < 1.6); load it in PyTorch and save it again with torch.save, which writes the zip format")
+                throw InteropError("\(path): a PyTorch checkpoint in the legacy format (saved with _use_new_zipfile_serialization=False or PyTorch < 1.6); load it in PyTorch and save it again with torch.save, which writes the zip format")
             }
-            throw ImportError("\(path): not a PyTorch checkpoint (torch.save writes a zip archive)")
+            throw InteropError("\(path): not a PyTorch checkpoint (torch.save writes a zip archive)")
         }
         let zip = try ZipArchive(data: data, source: path)
         guard let pickle = zip.entries.keys.sorted().first(where: { $0.hasSuffix("/data.pkl") || $0 == "data.pkl" }) else {
-            throw ImportError("\(path): a zip archive without data.pkl, so not a PyTorch checkpoint")
+            throw InteropError("\(path): a zip archive without data.pkl, so not a PyTorch checkpoint")
         }
         let prefix = String(pickle.dropLast("data.pkl".count))
         if let order = try? zip.contents(prefix + "byteorder"), String(decoding: order, as: UTF8.self) != "little" {
-            throw ImportError("\(path): saved on a big-endian machine; load and save it again on a little-endian one")
+            throw InteropError("\(path): saved on a big-endian machine; load and save it again on a little-endian one")
         }
         var machine = Unpickler(bytes: [UInt8](try zip.contents(pickle)), source: path) { key, dtype in
             try zip.contents(prefix + "data/" + key)
@@ -42,7 +42,7 @@ public enum TorchCheckpoint {
     }
 
     static func stateDict(_ root: PickleValue, source: String) throws -> [String: Tensor] {
-        guard case .dict(let box) = root else { throw ImportError("\(source): the checkpoint holds \(root.kind), not a state dict") }
+        guard case .dict(let box) = root else { throw InteropError("\(source): the checkpoint holds \(root.kind), not a state dict") }
         var tensors: [String: Tensor] = [:]
         var nested: [String: PickleValue] = [:]
         for (key, value) in box.items {
@@ -56,7 +56,7 @@ public enum TorchCheckpoint {
         if tensors.isEmpty, let inner = nested["state_dict"] ?? nested["model"] ?? nested["net"] {
             return try stateDict(inner, source: source)
         }
-        guard !tensors.isEmpty else { throw ImportError("\(source): the checkpoint holds no tensors") }
+        guard !tensors.isEmpty else { throw InteropError("\(source): the checkpoint holds no tensors") }
         return tensors
     }
 }
@@ -111,7 +111,7 @@ struct Unpickler {
         self.storage = storage
     }
 
-    func fail(_ why: String) -> ImportError { ImportError("\(source): \(why)") }
+    func fail(_ why: String) -> InteropError { InteropError("\(source): \(why)") }
 
     mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
         guard n >= 0, position + n <= bytes.count else { throw fail("the pickle ends early (truncated or damaged)") }

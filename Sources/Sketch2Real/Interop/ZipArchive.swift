@@ -1,7 +1,7 @@
 import Foundation
 
-/// A problem with a file being imported from another tool.
-public struct ImportError: Error, CustomStringConvertible, Equatable {
+/// A problem with a file read from or written for another tool (PyTorch, ONNX, TensorBoard).
+public struct InteropError: Error, CustomStringConvertible, Equatable {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
@@ -23,7 +23,7 @@ struct ZipArchive {
     init(data: Data, source: String) throws {
         self.data = data
         self.source = source
-        func fail(_ why: String) -> ImportError { ImportError("\(source): not a readable zip archive (\(why))") }
+        func fail(_ why: String) -> InteropError { InteropError("\(source): not a readable zip archive (\(why))") }
         let bytes = [UInt8](data)
         func u16(_ at: Int) throws -> Int {
             guard at >= 0, at + 2 <= bytes.count else { throw fail("a record runs past the end of the file") }
@@ -81,7 +81,7 @@ struct ZipArchive {
                 }
                 e += 4 + length
             }
-            guard method == 0 else { throw ImportError("\(source): entry \(name) is compressed (method \(method)); torch.save stores entries uncompressed, so this is not a PyTorch checkpoint") }
+            guard method == 0 else { throw InteropError("\(source): entry \(name) is compressed (method \(method)); torch.save stores entries uncompressed, so this is not a PyTorch checkpoint") }
             guard try u32(local) == 0x0403_4B50 else { throw fail("entry \(name) has no local header") }
             let localName = try u16(local + 26), localExtra = try u16(local + 28)
             let start = local + 30 + localName + localExtra
@@ -93,7 +93,7 @@ struct ZipArchive {
     }
 
     func contents(_ name: String) throws -> Data {
-        guard let e = entries[name] else { throw ImportError("\(source): the archive has no entry \(name)") }
+        guard let e = entries[name] else { throw InteropError("\(source): the archive has no entry \(name)") }
         return data.subdata(in: e.dataOffset ..< (e.dataOffset + e.size))
     }
 }

@@ -10,6 +10,8 @@ public protocol ModelTrainer: AnyObject {
     /// Networks a new run took from `config.initFrom`.
     var warmStarted: [String] { get }
     func train(progress: ProgressReporter, shouldStop: () -> Bool) throws -> TrainingOutcome
+    /// Also writes TensorBoard event files to `folder` (`train --tensorboard`).
+    func writeTensorBoard(to folder: String) throws
 }
 
 /// The one entry point for training: the model family decides the algorithm.
@@ -43,8 +45,10 @@ public enum Trainer {
 
 extension PairedTrainer: ModelTrainer {
     public var trainedGenerator: any SketchToImageGenerator { generator }
+    public func writeTensorBoard(to folder: String) throws { if loop.leads { loop.tensorboard = try TensorBoardWriter(folder: folder) } }
 }
 
 extension MultimodalTrainer: ModelTrainer {
     public var trainedGenerator: any SketchToImageGenerator { generator }
+    public func writeTensorBoard(to folder: String) throws { if loop.leads { loop.tensorboard = try TensorBoardWriter(folder: folder) } }
 }

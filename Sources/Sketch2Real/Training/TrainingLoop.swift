@@ -35,6 +35,9 @@ final class TrainingLoop {
     private(set) var warmStarted: [String] = []
     /// The other ranks, when training data-parallel.
     let parallel: DataParallel?
+    /// `train --tensorboard`: losses, learning rate, speed, validation and sample grids also go
+    /// to a TensorBoard event file (rank 0 only).
+    var tensorboard: TensorBoardWriter?
     /// Said when the run starts (a resume with another world size).
     private(set) var notes: [String] = []
     /// Only rank 0 writes the run folder: checkpoints, logs, samples, validation grids.
@@ -170,12 +173,21 @@ final class TrainingLoop {
                                                  "seconds": elapsed, "steps_per_second": rate]
                     for (k, v) in losses { record[k] = v }
                     try run.appendLog(record)
+                    var scalars = losses
+                    scalars["lr"] = scheduler.optimizers[0].learningRate
+                    scalars["images_per_second"] = rate * Double(config.batchSize * worldSize)
+                    try tensorboard?.scalars(scalars, step: step)
                 }
                 let lossText = algorithm.displayedLosses.compactMap { k in losses[k].map { String(format: "%@ %.3f", k, $0) } }.joined(separator: "  ")
                 let eta = Double(plannedSteps - step) / Swift.max(rate, 1e-9)
                 progress.update(String(format: "epoch %d/%d  step %d/%d  %@  %.2f it/s  %.1f img/s  ETA %@", epoch + 1, totalEpochs, step, plannedSteps, lossText, rate, rate * Double(config.batchSize), ProgressReporter.duration(eta)))
                 if leads, config.sampleEverySteps > 0, step % config.sampleEverySteps == 0 {
-                    try algorithm.writeSamples(to: run.samples + String(format: "/step_%07d.png", step))
+                    let file = run.samples + String(format: "/step_%07d.png", step)
+                    try algorithm.writeSamples(to: file)
+                    if let tensorboard, let png = FileManager.default.contents(atPath: file) {
+                        let grid = try Image.load(path: file)
+                        try tensorboard.image([UInt8](png), width: grid.width, height: grid.height, channels: grid.channels, tag: "samples", step: step)
+                    }
                 }
                 if config.checkpointEverySteps > 0, step % config.checkpointEverySteps == 0 { try save(algorithm, run.latestCheckpoint) }
                 if config.maxSteps > 0, step >= config.maxSteps {
@@ -236,5 +248,6 @@ final class TrainingLoop {
         var record: [String: Any] = ["step": step, "epoch": epoch]
         for (k, v) in metrics { record[k] = v }
         try run.appendLog(record)
+        try tensorboard?.scalars(metrics, step: step)
     }
 }
