@@ -6,23 +6,41 @@ import Torch
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a run's generator as one safetensors file with its configuration in the metadata.",
+        abstract: "Write a run's generator as one safetensors file with its configuration in the metadata, or as ONNX.",
         discussion: """
-        reference/ holds PyTorch definitions that load the exported file. For lsragan and bicyclegan \
-        the encoder E (photo → latent code) is stored beside the generator, its tensors named E.*.
+        safetensors (default): reference/ holds PyTorch definitions that load the exported file. For lsragan and \
+        bicyclegan the encoder E (photo → latent code) is stored beside the generator, its tensors named E.*. \
+        onnx: opset 17, input `sketch` and output `image` with a dynamic batch, height and width (multiples of the \
+        generator's stride, in the file's metadata); pix2pix generators so far.
         """
     )
 
     @Argument(help: "A run folder or checkpoint.")
     var source: String
 
-    @Option(help: "Output .safetensors file.")
+    @Option(help: "Output file (.safetensors, or .onnx with --format onnx).")
     var out: String
+
+    @Option(help: "safetensors or onnx.")
+    var format: String = "safetensors"
 
     @Flag(help: "Store weights as float16 (half the size).")
     var half = false
 
+    func validate() throws {
+        guard ["safetensors", "onnx"].contains(format) else { throw ValidationError("--format must be safetensors or onnx, got '\(format)'.") }
+        if format == "onnx", half { throw ValidationError("--half applies to safetensors; ONNX files hold float32 weights.") }
+    }
+
     func run() throws {
+        if format == "onnx" {
+            let (generator, config) = try GeneratorFile.load(source)
+            let bytes = try ONNXExport.model(generator, config: config)
+            try AtomicFile.write(Data(bytes), to: out)
+            print(String(format: "wrote %@ (%@ generator as ONNX opset %d, %d parameters, %.1f MB)", out, config.model.rawValue,
+                         Int(ONNXExport.opset), generator.parameterCount, Double(bytes.count) / 1e6))
+            return
+        }
         let (generator, config) = try GeneratorFile.load(source)
         var what = "generator"
         var parameters = generator.parameterCount

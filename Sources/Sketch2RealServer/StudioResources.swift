@@ -19,11 +19,14 @@ public struct StudioResources: Sendable {
                           URL(fileURLWithPath: CommandLine.arguments.first ?? ".").deletingLastPathComponent()]
             .compactMap { $0?.standardizedFileURL.appendingPathComponent(bundleName) }
             .reduce(into: [URL]()) { if !$0.contains($1) { $0.append($1) } }
-        for folder in candidates {
+        // Last, the sources' own copy, for a build used where it was made (a test bundle run
+        // from elsewhere, a binary run in the checkout).
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        for folder in candidates + [sources] {
             let files = ["studio.html", "studio.css", "studio.js", "openapi.yaml"].map { folder.appendingPathComponent("Resources/" + $0) }
             let texts = files.compactMap { try? String(contentsOf: $0, encoding: .utf8) }
             if texts.count == files.count { return StudioResources(html: texts[0], style: texts[1], script: texts[2], openAPI: texts[3]) }
         }
-        throw StudioError(.internalServerError, "the studio's page files are missing: keep the folder \(bundleName) beside the sketch2real executable (looked in \(candidates.map { $0.deletingLastPathComponent().path }.joined(separator: ", ")))")
+        throw StudioError(.internalServerError, "the studio's page files are missing: keep the folder \(bundleName) beside the sketch2real executable (looked beside \(candidates.map { $0.deletingLastPathComponent().path }.joined(separator: ", ")) and in \(sources.path))")
     }
 }
