@@ -11,7 +11,7 @@ struct ExportCommand: ParsableCommand {
         safetensors (default): reference/ holds PyTorch definitions that load the exported file. For lsragan and \
         bicyclegan the encoder E (photo → latent code) is stored beside the generator, its tensors named E.*. \
         onnx: opset 17, input `sketch` and output `image` with a dynamic batch, height and width (multiples of the \
-        generator's stride, in the file's metadata); pix2pix generators so far.
+        generator's stride, in the file's metadata); pix2pix and SRAGAN generators so far.
         """
     )
 

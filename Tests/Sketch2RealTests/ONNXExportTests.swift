@@ -63,4 +63,40 @@ final class ONNXExportTests: XCTestCase {
             }
         }
     }
+
+    /// Exports, runs in ONNX Runtime on `inputs`, and compares with `generator.translate`.
+    func assertONNXRuntimeAgrees(_ generator: any SketchToImageGenerator, _ config: TrainingConfig, _ inputs: [Tensor], _ what: String) throws {
+        let folder = makeTemporaryFolder(self)
+        let onnx = folder + "/model.onnx", inputFile = folder + "/inputs.safetensors", outputFile = folder + "/ort.safetensors"
+        try Data(try ONNXExport.model(generator, config: config)).write(to: URL(fileURLWithPath: onnx))
+        try SafeTensors(tensors: inputs.enumerated().map { ("x\($0.offset)", $0.element) }, metadata: [:]).save(path: inputFile)
+        _ = try python("""
+            import sys, onnx, onnxruntime as ort
+            from safetensors.numpy import load_file, save_file
+            onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)
+            session = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
+            save_file({k: session.run(["image"], {"sketch": v})[0] for k, v in load_file(sys.argv[2]).items()}, sys.argv[3])
+            """, [onnx, inputFile, outputFile])
+        let ort = try SafeTensors.load(path: outputFile)
+        for (k, x) in inputs.enumerated() {
+            let fromORT = ort.tensors.first { $0.name == "x\(k)" }!.tensor, here = withNoGrad { generator.translate(x) }
+            XCTAssertEqual(fromORT.shape, here.shape)
+            XCTAssertLessThanOrEqual((fromORT - here).abs().max().item() as Double, 1e-4, "\(what), input \(x.shape)")
+        }
+    }
+
+    func testSRAGANGeneratorsRunInONNXRuntimeAsHere() throws {
+        // The bundled model (transposed decoder, CBAM attention in every second block).
+        let bundled = try GeneratorFile.load(repositoryRoot.appendingPathComponent("models/sragan-landscapes.safetensors").path)
+        let c0 = bundled.generator.inputChannels
+        try assertONNXRuntimeAgrees(bundled.generator, bundled.config, [Tensor.rand([1, c0, 128, 128]) * 2.0 - 1.0, Tensor.rand([2, c0, 64, 96]) * 2.0 - 1.0],
+                                    "bundled SRAGAN")
+        // A new run's default: the resize-convolution decoder, attention in every block.
+        var c = TrainingConfig.defaults(for: .sragan, size: 64)
+        (c.sragan.ngf, c.sragan.blocks, c.sragan.attentionEvery, c.sragan.attentionReduction) = (8, 2, 1, 4)
+        c.syncChannels()
+        let fresh = try GeneratorFile.make(c)
+        fresh.eval()
+        try assertONNXRuntimeAgrees(fresh, c, [Tensor.rand([3, fresh.inputChannels, 40, 24]) * 2.0 - 1.0], "resize-convolution SRAGAN")
+    }
 }

@@ -183,13 +183,39 @@ public enum ONNXExport {
             case let b as UNetBlock:
                 let inner = try emit(b.model, x)
                 return b.outermost ? inner : op("Concat", [x, inner], [attribute("axis", int: 1)])
+            case let l as Linear:
+                guard l.spectralNorm == nil else { throw InteropError("ONNX export: a spectrally normalised linear layer") }
+                var inputs = [x, constant(l.weight, "weight")]
+                if let b = l.bias { inputs.append(constant(b, "bias")) }
+                return op("Gemm", inputs, [attribute("transB", int: 1)])
+            case let g as ChannelGate:
+                let avg = op("ReduceMean", [x], [attribute("axes", ints: [2, 3]), attribute("keepdims", int: 0)])
+                let max = op("ReduceMax", [x], [attribute("axes", ints: [2, 3]), attribute("keepdims", int: 0)])
+                let scale = op("Sigmoid", [op("Add", [try emit(g.mlp, avg), try emit(g.mlp, max)])])
+                let axes = constant(Tensor([2, 3] as [Int64], shape: [2]), "axes")
+                return op("Mul", [x, op("Unsqueeze", [scale, axes])])
+            case let g as SpatialGate:
+                let pooled = op("Concat", [op("ReduceMax", [x], [attribute("axes", ints: [1]), attribute("keepdims", int: 1)]),
+                                           op("ReduceMean", [x], [attribute("axes", ints: [1]), attribute("keepdims", int: 1)])],
+                                [attribute("axis", int: 1)])
+                return op("Mul", [x, op("Sigmoid", [try emit(g.bn, try emit(g.conv, pooled))])])
+            case let c as CBAM:
+                return try emit(c.spatialGate, try emit(c.channelGate, x))
             case let b as AttentionResidualBlock:
-                guard b.attention == nil, b.modulation == nil else { throw InteropError("ONNX export: SRAGAN's attention and modulated blocks are not written yet") }
-                return op("Add", [x, try emit(b.convBlock, x)])
+                guard b.modulation == nil else { throw InteropError("ONNX export: LSRAGAN's modulated blocks are not written yet") }
+                let residual = try emit(b.convBlock, x)
+                return op("Add", [x, try b.attention.map { try emit($0, residual) } ?? residual])
             case let g as Pix2PixGenerator:
                 return try emit(g.model, x)
+            case let g as SRAGANGenerator:
+                guard g.config.latentChannels == 0 else { throw InteropError("ONNX export: LSRAGAN (a generator with a latent code) is not written yet") }
+                var h = try emit(g.encoder, x)
+                for b in g.blocks { h = try emit(b, h) }
+                var out = try emit(g.decoder, h)
+                if let shortcut = g.shortcut { out = op("Add", [out, try emit(shortcut, x)]) }
+                return op("Tanh", [out])
             default:
-                throw InteropError("ONNX export: no ONNX form for \(type(of: module)) yet (pix2pix generators are exported; SRAGAN, LSRAGAN, BicycleGAN and MSGAN come next)")
+                throw InteropError("ONNX export: no ONNX form for \(type(of: module)) yet (pix2pix and SRAGAN generators are exported; LSRAGAN, BicycleGAN and MSGAN come next)")
             }
         }
     }
