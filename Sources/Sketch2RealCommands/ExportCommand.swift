@@ -11,7 +11,7 @@ struct ExportCommand: ParsableCommand {
         safetensors (default): reference/ holds PyTorch definitions that load the exported file. For lsragan and \
         bicyclegan the encoder E (photo → latent code) is stored beside the generator, its tensors named E.*. \
         onnx: opset 17, input `sketch` and output `image` with a dynamic batch, height and width (multiples of the \
-        generator's stride, in the file's metadata); pix2pix and SRAGAN generators so far.
+        generator's stride, in the file's metadata), with the z input for multimodal models; their encoder E goes to NAME-encoder.onnx.
         """
     )
 
@@ -39,6 +39,11 @@ struct ExportCommand: ParsableCommand {
             try AtomicFile.write(Data(bytes), to: out)
             print(String(format: "wrote %@ (%@ generator as ONNX opset %d, %d parameters, %.1f MB)", out, config.model.rawValue,
                          Int(ONNXExport.opset), generator.parameterCount, Double(bytes.count) / 1e6))
+            if config.model.usesEncoder, let encoder = try GeneratorFile.loadMultimodal(source).encoder {
+                let path = ((out as NSString).deletingPathExtension) + "-encoder.onnx"
+                try AtomicFile.write(Data(try ONNXExport.encoder(encoder, config: config)), to: path)
+                print("wrote \(path) (the encoder E: photo → mu, logvar)")
+            }
             return
         }
         let (generator, config) = try GeneratorFile.load(source)

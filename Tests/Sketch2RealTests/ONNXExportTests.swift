@@ -99,4 +99,58 @@ final class ONNXExportTests: XCTestCase {
         fresh.eval()
         try assertONNXRuntimeAgrees(fresh, c, [Tensor.rand([3, fresh.inputChannels, 40, 24]) * 2.0 - 1.0], "resize-convolution SRAGAN")
     }
+
+    func testGeneratorsWithALatentCodeRunInONNXRuntimeAsHere() throws {
+        for kind in [ModelKind.lsragan, .bicyclegan, .msgan] {
+            var c = TrainingConfig.defaults(for: kind, size: 64)
+            (c.sragan.ngf, c.sragan.blocks, c.sragan.attentionEvery, c.sragan.attentionReduction) = (8, 2, 2, 4)
+            (c.latentUNet.ngf, c.latentUNet.levels, c.multimodal.nz) = (4, 5, 3)
+            if kind == .lsragan { c.sragan.latentAtEveryStage = true }
+            c.syncChannels()
+            let g = try GeneratorFile.makeLatent(c)
+            g.eval()
+            let x = Tensor.rand([2, g.inputChannels, 32, 64]) * 2.0 - 1.0, z = Tensor.randn([2, 3])
+            let folder = makeTemporaryFolder(self)
+            let onnx = folder + "/model.onnx", io = folder + "/io.safetensors", out = folder + "/ort.safetensors"
+            try Data(try ONNXExport.model(g, config: c)).write(to: URL(fileURLWithPath: onnx))
+            try SafeTensors(tensors: [("sketch", x), ("z", z)], metadata: [:]).save(path: io)
+            _ = try python("""
+                import sys, onnx, onnxruntime as ort
+                from safetensors.numpy import load_file, save_file
+                onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)
+                session = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
+                save_file({"image": session.run(["image"], load_file(sys.argv[2]))[0]}, sys.argv[3])
+                """, [onnx, io, out])
+            let fromORT = try SafeTensors.load(path: out).tensors[0].tensor, here = withNoGrad { g.generate(x, z: z) }
+            XCTAssertEqual(fromORT.shape, here.shape)
+            XCTAssertLessThanOrEqual((fromORT - here).abs().max().item() as Double, 1e-4, "\(kind)")
+        }
+    }
+
+    func testTheEncoderRunsInONNXRuntimeAsHere() throws {
+        var c = TrainingConfig.defaults(for: .bicyclegan, size: 64)
+        (c.encoder.nef, c.encoder.blocks, c.multimodal.nz) = (4, 3, 3)
+        c.syncChannels()
+        let e = try GeneratorFile.makeEncoder(c)!
+        e.eval()
+        let y = Tensor.rand([2, 3, 64, 48]) * 2.0 - 1.0
+        let folder = makeTemporaryFolder(self)
+        let onnx = folder + "/e.onnx", io = folder + "/io.safetensors", out = folder + "/ort.safetensors"
+        try Data(try ONNXExport.encoder(e, config: c)).write(to: URL(fileURLWithPath: onnx))
+        try SafeTensors(tensors: [("photo", y)], metadata: [:]).save(path: io)
+        _ = try python("""
+            import sys, onnx, onnxruntime as ort
+            from safetensors.numpy import load_file, save_file
+            onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)
+            session = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
+            mu, logvar = session.run(["mu", "logvar"], load_file(sys.argv[2]))
+            save_file({"mu": mu, "logvar": logvar}, sys.argv[3])
+            """, [onnx, io, out])
+        let ort = try SafeTensors.load(path: out)
+        let (mu, logVariance) = withNoGrad { e(y) }
+        for (name, here) in [("mu", mu), ("logvar", logVariance)] {
+            let fromORT = ort.tensors.first { $0.name == name }!.tensor
+            XCTAssertLessThanOrEqual((fromORT - here).abs().max().item() as Double, 1e-4, name)
+        }
+    }
 }

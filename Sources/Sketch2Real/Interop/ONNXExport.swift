@@ -16,14 +16,36 @@ public enum ONNXExport {
     /// The model's bytes; a layer without an ONNX form here is an error that names it.
     public static func model(_ generator: any SketchToImageGenerator, config: TrainingConfig) throws -> [UInt8] {
         var g = GraphBuilder()
+        let latent = (generator as? any LatentImageGenerator)?.latentChannels ?? 0
+        if latent > 0 { g.code = "z" }
         let output = try g.emit(generator, "sketch")
         var graph = Onnx_GraphProto()
         graph.name = "sketch2real-\(config.model.rawValue)"
         graph.node = g.nodes
         graph.initializer = g.initializers
         graph.input = [valueInfo("sketch", channels: generator.inputChannels)]
+        if latent > 0 { graph.input.append(codeInfo("z", channels: latent)) }
         graph.output = [valueInfo("image", channels: generator.outputChannels)]
         graph.node.append(node("Identity", [output], ["image"]))
+        return try wrap(graph, config: config, stride: generator.stride)
+    }
+
+    /// The encoder E of LSRAGAN and BicycleGAN: input `photo` (N×C×H×W in [-1, 1]), outputs `mu`
+    /// and `logvar` (N×nz), the code's mean and log-variance.
+    public static func encoder(_ e: LatentEncoder, config: TrainingConfig) throws -> [UInt8] {
+        var g = GraphBuilder()
+        let features = g.op("ReduceMean", [try g.emit(e.conv, "photo")], [attribute("axes", ints: [2, 3]), attribute("keepdims", int: 0)])
+        let mu = try g.emit(e.fc, features), logvar = try g.emit(e.fcVar, features)
+        var graph = Onnx_GraphProto()
+        graph.name = "sketch2real-\(config.model.rawValue)-encoder"
+        graph.node = g.nodes + [node("Identity", [mu], ["mu"]), node("Identity", [logvar], ["logvar"])]
+        graph.initializer = g.initializers
+        graph.input = [valueInfo("photo", channels: e.config.inputChannels)]
+        graph.output = [codeInfo("mu", channels: e.config.latentChannels), codeInfo("logvar", channels: e.config.latentChannels)]
+        return try wrap(graph, config: config, stride: e.config.minimumSide)
+    }
+
+    static func wrap(_ graph: Onnx_GraphProto, config: TrainingConfig, stride: Int) throws -> [UInt8] {
         var model = Onnx_ModelProto()
         model.irVersion = irVersion
         model.producerName = "sketch2real"
@@ -33,17 +55,31 @@ public enum ONNXExport {
         opsetImport.version = opset
         model.opsetImport = [opsetImport]
         model.graph = graph
-        var stride = Onnx_StringStringEntryProto()
-        (stride.key, stride.value) = ("stride", String(generator.stride))
+        var strideEntry = Onnx_StringStringEntryProto()
+        (strideEntry.key, strideEntry.value) = ("stride", String(stride))
         var training = Onnx_StringStringEntryProto()
         (training.key, training.value) = ("sketch2real.training", try config.json())
-        model.metadataProps = [stride, training]
+        model.metadataProps = [strideEntry, training]
         return try model.serializedBytes()
     }
 
     static func valueInfo(_ name: String, channels: Int) -> Onnx_ValueInfoProto {
         var shape = Onnx_TensorShapeProto()
         shape.dim = [Dim.param("batch"), Dim.value(channels), Dim.param("height"), Dim.param("width")].map(\.proto)
+        var tensor = Onnx_TypeProto.Tensor()
+        tensor.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        tensor.shape = shape
+        var type = Onnx_TypeProto()
+        type.tensorType = tensor
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type = type
+        return info
+    }
+
+    static func codeInfo(_ name: String, channels: Int) -> Onnx_ValueInfoProto {
+        var shape = Onnx_TensorShapeProto()
+        shape.dim = [Dim.param("batch"), Dim.value(channels)].map(\.proto)
         var tensor = Onnx_TypeProto.Tensor()
         tensor.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
         tensor.shape = shape
@@ -106,6 +142,56 @@ public enum ONNXExport {
         var nodes: [Onnx_NodeProto] = []
         var initializers: [Onnx_TensorProto] = []
         private var count = 0
+        /// The latent code's graph input, for generators that take one.
+        var code: String?
+
+        func needCode() throws -> String {
+            guard let code else { throw InteropError("ONNX export: this layer needs the latent code z") }
+            return code
+        }
+
+        mutating func ints(_ values: [Int64], _ prefix: String) -> String { constant(Tensor(values, shape: [values.count]), prefix) }
+
+        /// cat(h, z tiled over h's height and width) along channels.
+        mutating func withTiledCode(_ h: String) throws -> String {
+            let z = op("Unsqueeze", [try needCode(), ints([2, 3], "axes")])
+            let batchAndCode = op("Slice", [op("Shape", [z]), ints([0], "starts"), ints([2], "ends")])
+            let heightAndWidth = op("Slice", [op("Shape", [h]), ints([2], "starts"), ints([4], "ends")])
+            let target = op("Concat", [batchAndCode, heightAndWidth], [attribute("axis", int: 0)])
+            return op("Concat", [h, op("Expand", [z, target])], [attribute("axis", int: 1)])
+        }
+
+        /// A linear map of z, split into per-channel (γ, β) pairs as N×C×1×1: the modulations.
+        mutating func modulations(_ linear: Linear, sizes: [Int]) throws -> [String] {
+            let params = op("Unsqueeze", [try emit(linear, try needCode()), ints([2, 3], "axes")])
+            var outputs: [String] = []
+            for _ in sizes { outputs.append(fresh("split")) }
+            nodes.append(ONNXExport.node("Split", [params, ints(sizes.map(Int64.init), "sizes")], outputs, [attribute("axis", int: 1)]))
+            return outputs
+        }
+
+        /// h·(γ + 1) + β.
+        mutating func modulate(_ h: String, _ gamma: String, _ beta: String) -> String {
+            op("Add", [op("Mul", [h, op("Add", [gamma, constant(Tensor([Float(1)], shape: [1]), "one")])]), beta])
+        }
+
+        /// `layers` in order, modulating the outputs at `positions` by the given (γ, β).
+        mutating func sequence(_ layers: Sequential, _ x: String, modulated: [Int: (String, String)]) throws -> String {
+            var h = x
+            for (i, layer) in layers.layers.enumerated() {
+                h = try emit(layer as! Module, h)
+                if let (gamma, beta) = modulated[i] { h = modulate(h, gamma, beta) }
+            }
+            return h
+        }
+
+        mutating func latentBlock(_ b: LatentUNetBlock, _ x: String) throws -> String {
+            let input = b.latentChannels > 0 ? try withTiledCode(x) : x
+            var h = try emit(b.down, input)
+            if let sub = b.submodule { h = try latentBlock(sub, h) }
+            h = try emit(b.up, h)
+            return b.outermost ? h : op("Concat", [h, x], [attribute("axis", int: 1)])
+        }
 
         mutating func fresh(_ prefix: String) -> String {
             count += 1
@@ -183,6 +269,14 @@ public enum ONNXExport {
             case let b as UNetBlock:
                 let inner = try emit(b.model, x)
                 return b.outermost ? inner : op("Concat", [x, inner], [attribute("axis", int: 1)])
+            case let p as AvgPool2d:
+                return op("AveragePool", [x], [attribute("kernel_shape", ints: [p.kernelSize.h, p.kernelSize.w]),
+                                               attribute("strides", ints: [p.stride.h, p.stride.w]),
+                                               attribute("pads", ints: [p.padding.h, p.padding.w, p.padding.h, p.padding.w]),
+                                               attribute("ceil_mode", int: p.ceilMode ? 1 : 0),
+                                               attribute("count_include_pad", int: p.countIncludePad ? 1 : 0)])
+            case let b as EncoderBasicBlock:
+                return op("Add", [try emit(b.conv, x), try emit(b.shortcut, x)])
             case let l as Linear:
                 guard l.spectralNorm == nil else { throw InteropError("ONNX export: a spectrally normalised linear layer") }
                 var inputs = [x, constant(l.weight, "weight")]
@@ -202,20 +296,41 @@ public enum ONNXExport {
             case let c as CBAM:
                 return try emit(c.spatialGate, try emit(c.channelGate, x))
             case let b as AttentionResidualBlock:
-                guard b.modulation == nil else { throw InteropError("ONNX export: LSRAGAN's modulated blocks are not written yet") }
-                let residual = try emit(b.convBlock, x)
+                var modulated: [Int: (String, String)] = [:]
+                if let m = b.modulation, code != nil {
+                    let channels = b.convBlock.layers.compactMap { ($0 as? Conv2d)?.outChannels }.first ?? 0
+                    let p = try modulations(m, sizes: Array(repeating: channels, count: 4))
+                    modulated = [b.normPositions[0]: (p[0], p[1]), b.normPositions[1]: (p[2], p[3])]
+                }
+                let residual = try sequence(b.convBlock, x, modulated: modulated)
                 return op("Add", [x, try b.attention.map { try emit($0, residual) } ?? residual])
+            case let g as LatentUNetGenerator:
+                return try latentBlock(g.model, x)
             case let g as Pix2PixGenerator:
                 return try emit(g.model, x)
             case let g as SRAGANGenerator:
-                guard g.config.latentChannels == 0 else { throw InteropError("ONNX export: LSRAGAN (a generator with a latent code) is not written yet") }
-                var h = try emit(g.encoder, x)
+                var h: String
+                let c = g.config
+                if c.latentChannels > 0, c.latentAtInput || c.latentAtEveryStage {
+                    h = try withTiledCode(x)
+                    for (i, layer) in g.encoder.layers.enumerated() {
+                        if c.latentAtEveryStage, i > 1, layer is Conv2d { h = try withTiledCode(h) }
+                        h = try emit(layer as! Module, h)
+                    }
+                } else {
+                    h = try emit(g.encoder, x)
+                }
                 for b in g.blocks { h = try emit(b, h) }
-                var out = try emit(g.decoder, h)
+                var modulated: [Int: (String, String)] = [:]
+                if let m = g.modulation, code != nil {
+                    let p = try modulations(m, sizes: g.decoderNorms.flatMap { [$0.channels, $0.channels] })
+                    for (k, norm) in g.decoderNorms.enumerated() { modulated[norm.position] = (p[2 * k], p[2 * k + 1]) }
+                }
+                var out = try sequence(g.decoder, h, modulated: modulated)
                 if let shortcut = g.shortcut { out = op("Add", [out, try emit(shortcut, x)]) }
                 return op("Tanh", [out])
             default:
-                throw InteropError("ONNX export: no ONNX form for \(type(of: module)) yet (pix2pix and SRAGAN generators are exported; LSRAGAN, BicycleGAN and MSGAN come next)")
+                throw InteropError("ONNX export: no ONNX form for \(type(of: module)) yet (the generators of every model family are exported)")
             }
         }
     }
