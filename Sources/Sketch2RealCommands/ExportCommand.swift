@@ -11,7 +11,8 @@ struct ExportCommand: ParsableCommand {
         safetensors (default): reference/ holds PyTorch definitions that load the exported file. For lsragan and \
         bicyclegan the encoder E (photo → latent code) is stored beside the generator, its tensors named E.*. \
         onnx: opset 17, input `sketch` and output `image` with a dynamic batch, height and width (multiples of the \
-        generator's stride, in the file's metadata), with the z input for multimodal models; their encoder E goes to NAME-encoder.onnx.
+        generator's stride, in the file's metadata), with the z input for multimodal models; their encoder E goes to NAME-encoder.onnx. pth: the state dict as \
+        torch.save writes it, for reference/*.py (load_state_dict with strict=True); E to NAME-encoder.pth.
         """
     )
 
@@ -21,18 +22,31 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output file (.safetensors, or .onnx with --format onnx).")
     var out: String
 
-    @Option(help: "safetensors or onnx.")
+    @Option(help: "safetensors, onnx, or pth (a PyTorch state dict for reference/*.py, loadable with strict=True).")
     var format: String = "safetensors"
 
     @Flag(help: "Store weights as float16 (half the size).")
     var half = false
 
     func validate() throws {
-        guard ["safetensors", "onnx"].contains(format) else { throw ValidationError("--format must be safetensors or onnx, got '\(format)'.") }
-        if format == "onnx", half { throw ValidationError("--half applies to safetensors; ONNX files hold float32 weights.") }
+        guard ["safetensors", "onnx", "pth"].contains(format) else { throw ValidationError("--format must be safetensors, onnx or pth, got '\(format)'.") }
+        if format != "safetensors", half { throw ValidationError("--half applies to safetensors; ONNX and .pth files hold float32 weights.") }
     }
 
     func run() throws {
+        if format == "pth" {
+            let (generator, config) = try GeneratorFile.load(source)
+            let data = try TorchCheckpointWriter.data(generator.stateDict().map { (name: $0.0, tensor: $0.1) })
+            try AtomicFile.write(data, to: out)
+            print(String(format: "wrote %@ (%@ generator's state dict for torch.load, %d tensors, %.1f MB)", out, config.model.rawValue,
+                         generator.stateDict().count, Double(data.count) / 1e6))
+            if config.model.usesEncoder, let encoder = try GeneratorFile.loadMultimodal(source).encoder {
+                let path = ((out as NSString).deletingPathExtension) + "-encoder.pth"
+                try AtomicFile.write(try TorchCheckpointWriter.data(encoder.stateDict().map { (name: $0.0, tensor: $0.1) }), to: path)
+                print("wrote \(path) (the encoder E's state dict)")
+            }
+            return
+        }
         if format == "onnx" {
             let (generator, config) = try GeneratorFile.load(source)
             let bytes = try ONNXExport.model(generator, config: config)
