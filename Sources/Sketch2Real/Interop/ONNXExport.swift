@@ -63,9 +63,14 @@ public enum ONNXExport {
         return try model.serializedBytes()
     }
 
+    /// A float32 N × C × H × W image with dynamic batch, height and width.
     static func valueInfo(_ name: String, channels: Int) -> Onnx_ValueInfoProto {
+        info(name, [.param("batch"), .value(channels), .param("height"), .param("width")])
+    }
+
+    static func info(_ name: String, _ dims: [Dim]) -> Onnx_ValueInfoProto {
         var shape = Onnx_TensorShapeProto()
-        shape.dim = [Dim.param("batch"), Dim.value(channels), Dim.param("height"), Dim.param("width")].map(\.proto)
+        shape.dim = dims.map(\.proto)
         var tensor = Onnx_TypeProto.Tensor()
         tensor.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
         tensor.shape = shape
@@ -77,19 +82,8 @@ public enum ONNXExport {
         return info
     }
 
-    static func codeInfo(_ name: String, channels: Int) -> Onnx_ValueInfoProto {
-        var shape = Onnx_TensorShapeProto()
-        shape.dim = [Dim.param("batch"), Dim.value(channels)].map(\.proto)
-        var tensor = Onnx_TypeProto.Tensor()
-        tensor.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        tensor.shape = shape
-        var type = Onnx_TypeProto()
-        type.tensorType = tensor
-        var info = Onnx_ValueInfoProto()
-        info.name = name
-        info.type = type
-        return info
-    }
+    /// A float32 N × channels code (`z`, `mu`, `logvar`).
+    static func codeInfo(_ name: String, channels: Int) -> Onnx_ValueInfoProto { info(name, [.param("batch"), .value(channels)]) }
 
     enum Dim {
         case value(Int), param(String)
