@@ -97,8 +97,7 @@ struct TrainCommand: ParsableCommand {
         discriminatorOptions.apply(to: &c)
         output.apply(to: &c)
         if let initFrom { c.initFrom = initFrom }
-        c.syncChannels()
-        return c
+        return c.resolved
     }
 
     func validate() throws {

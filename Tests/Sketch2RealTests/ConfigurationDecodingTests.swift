@@ -7,7 +7,10 @@ import XCTest
 /// The decoding rule of `ConfigurationDecoding`: every field of every configuration survives
 /// JSON and resume, and a field missing from the JSON, at any depth, takes its default.
 final class ConfigurationDecodingTests: XCTestCase {
-    func json(_ c: TrainingConfig) throws -> JSONTree { try JSONDecoder().decode(JSONTree.self, from: Data(try c.json().utf8)) }
+    /// The stored fields as JSON (`json()` writes the resolved configuration; the decoding rule is
+    /// about what is stored).
+    func json(_ c: TrainingConfig) throws -> JSONTree { try JSONDecoder().decode(JSONTree.self, from: JSONEncoder().encode(c)) }
+    func text(_ c: TrainingConfig) throws -> String { String(decoding: try JSONEncoder().encode(c), as: UTF8.self) }
 
     func leaves(_ v: JSONTree, _ path: [String] = []) -> [[String]] {
         if case .object(let o) = v { return o.keys.sorted().flatMap { leaves(o[$0]!, path + [$0]) } }
@@ -76,7 +79,7 @@ final class ConfigurationDecodingTests: XCTestCase {
         for (path, text) in defaults.sorted(by: { $0.key < $1.key }) {
             XCTAssertNotEqual(changed[path], text, "\(path) was not changed: the test must give every field a non-default value")
         }
-        let back = try TrainingConfig.from(json: c.json())
+        let back = try TrainingConfig.from(json: text(c))
         XCTAssertEqual(back, c)
         XCTAssertEqual(back.seed, UInt64.max - 7)
         XCTAssertEqual(back.augment?.kinds.map(\.rawValue), ["translation"])
@@ -102,6 +105,24 @@ final class ConfigurationDecodingTests: XCTestCase {
             XCTAssertTrue(try json(decoded) == setting(full, at: [section], to: value(defaults, at: [section])), section)
         }
         XCTAssertEqual(try TrainingConfig.from(json: "{}"), TrainingConfig())
+    }
+
+    /// Derived values are computed from their sources, whatever a section's own copy says:
+    /// networks, files and validation see the computed ones.
+    func testDerivedValuesAreComputedNotTakenFromTheSections() throws {
+        var c = TrainingConfig.defaults(for: .lsragan, size: 64)
+        (c.sragan.ngf, c.sragan.blocks, c.encoder.nef) = (4, 1, 4)
+        c.multimodal.nz = 5
+        c.data.inputChannels = 3
+        // Stale copies, as a hand-edited file or a forgotten sync would leave them.
+        (c.sragan.inputChannels, c.sragan.latentChannels, c.encoder.latentChannels, c.discriminator.inputChannels) = (1, 8, 8, 2)
+        let r = c.resolved
+        XCTAssertEqual([r.sragan.inputChannels, r.sragan.latentChannels, r.encoder.latentChannels, r.discriminator.inputChannels], [3, 5, 5, 6])
+        let written = try TrainingConfig.from(json: c.json())
+        XCTAssertEqual(written.sragan.latentChannels, 5, "files hold the computed values")
+        let g = try GeneratorFile.makeLatent(c)
+        XCTAssertEqual([g.inputChannels, g.latentChannels], [3, 5], "networks are built from the computed values")
+        XCTAssertEqual(try GeneratorFile.makeEncoder(c)?.config.latentChannels, 5)
     }
 
     func testAWrongTypeIsAnErrorNotADefault() {

@@ -34,7 +34,6 @@ public struct ModelBenchmarkCase: Sendable, Codable, Equatable {
         c.batchSize = trainingBatch
         c.seed = 1
         c.loaderWorkers = 1
-        c.syncChannels()
         return c
     }
 }

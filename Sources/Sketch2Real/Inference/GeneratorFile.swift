@@ -73,16 +73,16 @@ public enum GeneratorFile {
     public static let encoderPrefix = "E."
 
     public static func make(_ config: TrainingConfig) throws -> any SketchToImageGenerator {
-        try config.model.family.makeGenerator(config)
+        try config.model.family.makeGenerator(config.resolved)
     }
 
     public static func makeLatent(_ config: TrainingConfig) throws -> any LatentImageGenerator {
-        try config.model.family.makeLatentGenerator(config)
+        try config.model.family.makeLatentGenerator(config.resolved)
     }
 
     /// The encoder E of models that have one.
     public static func makeEncoder(_ config: TrainingConfig) throws -> LatentEncoder? {
-        config.model.usesEncoder ? try LatentEncoder(config.encoder) : nil
+        config.model.usesEncoder ? try LatentEncoder(config.resolved.encoder) : nil
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String { try ModelRegistry.json(value) }

@@ -50,7 +50,7 @@ public enum PyTorchImport {
         // second convolution from conv_block.5 to conv_block.6; a U-Net's dropout has no tensors
         // (pix2pix's default, on, is kept).
         if !unet { config.pix2pix.dropout = weights.keys.contains { $0.contains("conv_block.6.") } }
-        config.syncChannels()
+        config = config.resolved
         config.data.preprocess.multiple = config.generatorStride
         try config.validate()
         let generator = try GeneratorFile.make(config)
@@ -118,7 +118,7 @@ public enum PyTorchImport {
                 throw InteropError("the encoder reads \(e.inputChannels)-channel images but the generator draws \(config.data.outputChannels)-channel ones")
             }
         }
-        config.syncChannels()
+        config = config.resolved
         config.data.preprocess.multiple = config.generatorStride
         try config.validate()
         let generator = try GeneratorFile.makeLatent(config)
@@ -169,7 +169,7 @@ public enum PyTorchImport {
             try load(weights, into: network, source: source + " (encoder)", what: "LSRAGAN encoder")
             encoder = network
         }
-        config.syncChannels()
+        config = config.resolved
         config.data.preprocess.multiple = config.generatorStride
         try config.validate()
         let generator = try GeneratorFile.make(config)

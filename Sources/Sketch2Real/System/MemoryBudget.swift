@@ -99,7 +99,7 @@ public enum MemoryBudget {
         let crop = config.data.preprocess.cropSize
         let generator: any SketchToImageGenerator = config.model.isMultimodal ? try GeneratorFile.makeLatent(config) : try GeneratorFile.make(config)
         let encoder = try GeneratorFile.makeEncoder(config)
-        let discriminator = try MultiScaleDiscriminator(config.discriminator)
+        let discriminator = try MultiScaleDiscriminator(config.resolved.discriminator)
         let side = probeSide(generator)
         var perPixel = activationBytesPerPixel(channels: generator.inputChannels, side: side) { generator.translate($0) }
             * (config.model.isMultimodal ? 2 : 1)

@@ -68,8 +68,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
         c.data.preprocess = PreprocessOptions(mode: .resizeAndCrop, loadSize: PreprocessOptions.loadSize(forCrop: size), cropSize: size)
         c.blocksForSize(size)
         model.family.applyDefaults(&c, size)
-        c.syncChannels()
-        return c
+        return c.resolved
     }
 
     /// BicycleGAN's settings (lsgan, λ_L1 10, batch 2 split between the two latent paths), which
@@ -86,8 +85,17 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
 
     mutating func blocksForSize(_ size: Int) { sragan.blocks = size >= 256 ? 9 : 6 }
 
-    /// Keeps the image channel counts of data, generator and discriminator consistent.
-    /// The latent code length is also kept consistent between G, E and `multimodal.nz`.
+    /// The configuration with its derived values computed: the channel counts of every network
+    /// section from `data`, the code length of G and E from `multimodal.nz`, D's input from
+    /// whether it is conditional. Networks are built, files written (`json()`) and configurations
+    /// validated from this, so a section's own copy of a derived value is never what decides.
+    public var resolved: TrainingConfig {
+        var c = self
+        c.syncChannels()
+        return c
+    }
+
+    /// Sets the derived values in place (what `resolved` computes).
     public mutating func syncChannels() {
         sragan.inputChannels = data.inputChannels
         sragan.outputChannels = data.outputChannels
@@ -118,7 +126,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
     /// The generator architecture's name for messages.
     public var generatorName: String { model.family.architecture(self) }
 
-    public func validate() throws {
+    public func validate() throws { try resolved.validateResolved() }
+
+    private func validateResolved() throws {
         try data.validate()
         try discriminator.validate()
         try augment?.validate()
@@ -156,7 +166,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
     public func json() throws -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try e.encode(self), as: UTF8.self)
+        return String(decoding: try e.encode(resolved), as: UTF8.self)
     }
 
     public static func from(json: String) throws -> TrainingConfig {

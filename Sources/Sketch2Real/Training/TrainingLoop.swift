@@ -62,7 +62,7 @@ final class TrainingLoop {
             throw ModelError("\(runFolder) already holds a run: pass --resume to continue it, or choose another --name")
         }
         if let maxSteps { config.maxSteps = maxSteps }
-        config.syncChannels()
+        config = config.resolved
         try config.validate()
         return (config, run, checkpoint)
     }
