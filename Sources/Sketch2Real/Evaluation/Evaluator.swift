@@ -432,8 +432,8 @@ public final class Evaluator {
     }
 }
 
-private func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
-private func std(_ v: [Double]) -> Double {
+func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+func std(_ v: [Double]) -> Double {
     let m = mean(v)
     return v.isEmpty ? .nan : (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count)).squareRoot()
 }

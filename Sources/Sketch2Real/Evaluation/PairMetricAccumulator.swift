@@ -19,16 +19,10 @@ struct PixelFidelity: PairMetricAccumulator {
         ssim += try structural(outputs, targets)
     }
 
-    func rows() -> [Metric] { Self.rows(l1: Self.mean(l1), psnr: Self.mean(psnr), ssim: Self.mean(ssim)) }
+    func rows() -> [Metric] { Self.rows(l1: mean(l1), psnr: mean(psnr), ssim: mean(ssim)) }
 
     static func rows(l1: Double, psnr: Double, ssim: Double) -> [Metric] {
         [MetricCatalog.l1(l1, note: "mean |output − target|, images in [0, 1]"), MetricCatalog.psnr(psnr), MetricCatalog.ssim(ssim)]
-    }
-
-    static func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
-    static func std(_ v: [Double]) -> Double {
-        let m = mean(v)
-        return v.isEmpty ? .nan : (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count)).squareRoot()
     }
 }
 
