@@ -91,7 +91,7 @@ final class ImageStatisticsTests: XCTestCase {
         let photo = image(16, 16) { c, i, j in 0.3 + 0.1 * Double(c) + 0.1 * cos(2 * Double.pi * Double(i + j) / 16) }
         let checker = image(16, 16) { c, i, j in 0.3 + 0.1 * Double(c) + ((i + j) % 2 == 0 ? 0.05 : -0.05) }
         looks.add(outputs: checker, targets: photo)
-        let m = Dictionary(uniqueKeysWithValues: looks.metrics().map { ($0.key, $0) })
+        let m = Dictionary(uniqueKeysWithValues: looks.rows().map { ($0.key, $0) })
         XCTAssertEqual(Set(m.keys), ["nyquist_power", "nyquist_power_vs_photos", "saturation", "saturation_vs_photos", "border_ratio"])
         XCTAssertGreaterThan(m["nyquist_power_vs_photos"]!.value!, 100)
         XCTAssertEqual(m["saturation_vs_photos"]!.better, .nearOne)

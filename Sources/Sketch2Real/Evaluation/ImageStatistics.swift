@@ -114,7 +114,7 @@ struct LooksLikePhotos {
         border.targets += ImageStatistics.borderAndInteriorChange(targets)
     }
 
-    func metrics() -> [Metric] {
+    func rows() -> [Metric] {
         guard !nyquist.outputs.isEmpty else { return [] }
         func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
         let (nyqO, nyqT) = (mean(nyquist.outputs), mean(nyquist.targets))

@@ -26,6 +26,4 @@ struct PixelFidelity: PairMetricAccumulator {
     }
 }
 
-extension LooksLikePhotos: PairMetricAccumulator {
-    func rows() -> [Metric] { metrics() }
-}
+extension LooksLikePhotos: PairMetricAccumulator {}
