@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed against the PyTorch peer on this machine.",
-        subcommands: [ModelsBench.self, OpsBench.self, LoaderBench.self, BenchWorkerCommand.self],
+        subcommands: [ModelsBench.self, OpsBench.self, LoaderBench.self, DistributedBench.self, BenchWorkerCommand.self],
         defaultSubcommand: ModelsBench.self
     )
 }

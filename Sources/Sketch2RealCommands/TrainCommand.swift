@@ -53,6 +53,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seconds a rank waits for the others (joining, every collective) before it stops with an error (default 300).")
     var distributedTimeout: Double = 300
 
+    @Flag(inversion: .prefixedNo, help: "Start each gradient bucket's all-reduce during backward, as soon as its gradients are ready (PyTorch DDP's overlap); --no-overlap-communication reduces every bucket after backward.")
+    var overlapCommunication = true
+
+    @Option(help: "Largest gradient bucket of a data-parallel run, in MB (PyTorch DDP's bucket_cap_mb; default 25).")
+    var bucketMb: Double = 25
+
     @Option(help: ArgumentHelp("Start a new run from the weights of an earlier run (its latest checkpoint: G, D, E, D2) or of an exported model file (G, E), e.g. a model pretrained on synthetic scenes.", valueName: "run-folder|file"))
     var initFrom: String?
 
@@ -102,6 +108,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard !name.isEmpty, !name.contains("/") else { throw ValidationError("--name must be a plain folder name, got '\(name)'.") }
+        guard bucketMb.isFinite, bucketMb > 0, bucketMb <= 4096 else { throw ValidationError("--bucket-mb must be more than 0 and at most 4096, got \(bucketMb).") }
         if resume, initFrom != nil {
             throw ValidationError("--init-from starts a new run from other weights; --resume continues this run from its own checkpoint: pass one of them.")
         }
@@ -154,7 +161,8 @@ struct TrainCommand: ParsableCommand {
         }
         if rank == 0 { print("distributed: \(world) ranks through \(host):\(port) (Gloo), timeout \(Int(distributedTimeout)) s") }
         return DataParallel(group: try ProcessGroup(host: host, port: port, rank: rank, worldSize: world, timeout: distributedTimeout,
-                                                    launcherServesStore: env["TORCHELASTIC_USE_AGENT_STORE"] == "True"))
+                                                    launcherServesStore: env["TORCHELASTIC_USE_AGENT_STORE"] == "True"),
+                            overlap: overlapCommunication, bucketBytes: Int(bucketMb * 1_048_576))
     }
 
     func reportWarmStart(_ names: [String]) {

@@ -52,3 +52,39 @@ public final class ProcessGroup: @unchecked Sendable {
         guard status == 0 else { throw TorchError("Gloo: \(takeLastError())") }
     }
 }
+
+/// Averages the gradients of a fixed set of parameters over a process group while backward
+/// runs, as PyTorch's DDP reducer does: the parameters are cut into buckets of at most
+/// `bucketBytes` in reverse order, and each bucket's all-reduce starts as soon as backward has
+/// produced all of its gradients. Use: `begin()`, the backward, `finish()`.
+public final class GradientReducer: @unchecked Sendable {
+    let handle: CTReducer
+    let group: ProcessGroup
+    public let parameters: [Tensor]
+
+    public init(group: ProcessGroup, parameters: [Tensor], bucketBytes: Int) throws {
+        var handles: [CTTensor?] = parameters.map { $0.handle }
+        guard let h = handles.withUnsafeMutableBufferPointer({ ct_reducer_create(group.handle, $0.baseAddress!, Int32($0.count), Int64(bucketBytes)) }) else {
+            throw TorchError("could not set up gradient averaging: \(takeLastError())")
+        }
+        (handle, self.group, self.parameters) = (h, group, parameters)
+    }
+
+    deinit { ct_reducer_free(handle) }
+
+    public var bucketCount: Int { Int(ct_reducer_buckets(handle)) }
+
+    /// Arms the hooks: the next backward's gradients of these parameters are reduced.
+    public func begin() throws {
+        guard ct_reducer_begin(handle) == 0 else { throw TorchError("gradient averaging: \(takeLastError())") }
+    }
+
+    /// Waits for every bucket and leaves each gradient as its mean over the ranks; returns the
+    /// seconds spent waiting after backward (the communication not hidden behind it).
+    @discardableResult
+    public func finish() throws -> Double {
+        var seconds = 0.0
+        guard ct_reducer_finish(handle, &seconds) == 0 else { throw TorchError("Gloo: \(takeLastError())") }
+        return seconds
+    }
+}

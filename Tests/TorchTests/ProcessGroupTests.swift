@@ -4,7 +4,7 @@ import XCTest
 
 /// Two ranks of a Gloo process group in one process (a thread each), on a file store.
 final class ProcessGroupTests: XCTestCase {
-    func twoRanks(_ body: @escaping @Sendable (ProcessGroup) throws -> Void) throws {
+    static func twoRanks(_ body: @escaping @Sendable (ProcessGroup) throws -> Void) throws {
         let store = NSTemporaryDirectory() + "s2r-pg-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: store) }
         let errors = ErrorBox()
@@ -20,7 +20,7 @@ final class ProcessGroupTests: XCTestCase {
 
     func testAllReduceSumsAndBroadcastCopiesRankZero() throws {
         let results = ErrorBox()
-        try twoRanks { pg in
+        try Self.twoRanks { pg in
             let a = Tensor([Float(pg.rank + 1), 10], shape: [2]), b = Tensor([Float(pg.rank) * 0.5], shape: [1, 1])
             try pg.allReduceSum([a, b])
             let c = Tensor([Float(pg.rank + 7)], shape: [1])
@@ -43,4 +43,48 @@ final class ErrorBox: @unchecked Sendable {
     private var items: [String] = []
     func add(_ s: String) { lock.withLock { items.append(s) } }
     var all: [String] { lock.withLock { items } }
+}
+
+/// Gradient averaging during backward: buckets start in index order on every rank whatever order
+/// the gradients arrive in, and a parameter keeps no gradient only when no rank used it.
+final class GradientReducerTests: XCTestCase {
+    func testGradientsAreAveragedWhateverOrderTheyArriveIn() throws {
+        let results = ErrorBox()
+        try ProcessGroupTests.twoRanks { pg in
+            // Five parameters; 16-byte buckets put each in its own bucket (four floats).
+            let sizes = [3, 5, 2, 4, 1]
+            let params = sizes.map { Tensor.zeros([$0]).requiringGrad() }
+            let reducer = try GradientReducer(group: pg, parameters: params, bucketBytes: 16)
+            for round in 0 ..< 2 {
+                for p in params { p.zeroGrad() }
+                try reducer.begin()
+                // Rank 0 builds the terms in one order, rank 1 in the other, so the gradients
+                // arrive in opposite orders; parameter 3 is used by rank 0 only, 4 by neither.
+                let order = pg.rank == 0 ? [0, 1, 2, 3] : [2, 1, 0]
+                var loss = Tensor.zeros([])
+                for i in order { loss = loss + (params[i] * Double((pg.rank + 1) * (i + 1) + round)).sum() }
+                loss.backward()
+                try reducer.finish()
+                let grads = params.map { $0.grad.map { $0.toArray(Float.self) } }
+                results.add("\(pg.rank) \(round): \(grads)")
+            }
+            XCTAssertEqual(reducer.bucketCount, 5)
+        }
+        // Mean of rank 0's (i + 1 + round) and rank 1's 2(i + 1) + round; parameter 3: half of
+        // rank 0's 4 + round; parameter 4: no gradient.
+        var expected: [String] = []
+        for rank in 0 ..< 2 {
+            for round in 0 ..< 2 {
+                var g: [[Float]?] = []
+                for (i, n) in [3, 5, 2].enumerated() {
+                    let value = Float(3 * (i + 1) + 2 * round) / 2
+                    g.append([Float](repeating: value, count: n))
+                }
+                g.append([Float](repeating: Float(4 + round) / 2, count: 4))
+                g.append(nil)
+                expected.append("\(rank) \(round): \(g)")
+            }
+        }
+        XCTAssertEqual(results.all.sorted(), expected.sorted())
+    }
 }

@@ -292,6 +292,17 @@ int ct_pg_allreduce_sum(CTProcessGroup pg, CTTensor *tensors, int count);
 // In place: every rank's tensors become rank `root`'s.
 int ct_pg_broadcast(CTProcessGroup pg, CTTensor *tensors, int count, int root);
 int ct_pg_barrier(CTProcessGroup pg);
+// Gradient averaging overlapped with backward (DDP's reducer): hooks on `params` copy each
+// gradient into a bucket of at most `bucket_bytes`, and a full bucket's all-reduce starts at once.
+typedef struct CTReducerImpl *CTReducer;
+CTReducer ct_reducer_create(CTProcessGroup pg, CTTensor *params, int count, int64_t bucket_bytes);
+void ct_reducer_free(CTReducer r);
+int ct_reducer_buckets(CTReducer r);
+// Arms the hooks before a backward.
+int ct_reducer_begin(CTReducer r);
+// After the backward: starts the buckets still waiting, waits for all, and sets each parameter's
+// gradient to its mean over the ranks. *wait_seconds: the time spent here (not overlapped).
+int ct_reducer_finish(CTReducer r, double *wait_seconds);
 
 #ifdef __cplusplus
 }

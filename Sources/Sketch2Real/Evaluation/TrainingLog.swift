@@ -6,7 +6,7 @@ public struct TrainingLog: Sendable {
     public let series: [String: [(step: Double, value: Double)]]
 
     /// Keys that describe the run's progress rather than its losses.
-    static let bookkeeping: Set<String> = ["step", "epoch", "seconds", "steps_per_second"]
+    static let bookkeeping: Set<String> = ["step", "epoch", "seconds", "steps_per_second", "allreduce_seconds"]
     /// Plot order of the keys training writes; others follow alphabetically.
     static let preferredOrder = ["G_total", "G_GAN", "G_L1", "G_perceptual", "G_FM", "D", "val_L1", "lr"]
 

@@ -9,11 +9,25 @@ import Torch
 /// buckets of about 25 MB. Batch norm would see only its rank's examples, so it is refused.
 public final class DataParallel {
     public let group: ProcessGroup
+    /// PyTorch DDP's default bucket size (`bucket_cap_mb` 25).
     public static let bucketBytes = 25 << 20
+    /// The largest gradient bucket (`--bucket-mb`).
+    public let gradientBucketBytes: Int
     /// The first failed collective (a rank died or hung past the timeout).
     private(set) var failure: Error?
 
-    public init(group: ProcessGroup) { self.group = group }
+    /// Start each bucket's all-reduce during backward (DDP's overlap); false: all of them after.
+    public let overlap: Bool
+    /// Reducers by the set of networks whose gradients they average (one per optimiser step).
+    private var reducers: [[ObjectIdentifier]: GradientReducer] = [:]
+    /// Communication measured so far: seconds spent waiting for all-reduces after backward
+    /// (with overlap: only what backward did not hide), and the optimiser steps it covers.
+    private(set) var communicationSeconds = 0.0
+    private(set) var reductions = 0
+
+    public init(group: ProcessGroup, overlap: Bool = true, bucketBytes: Int = DataParallel.bucketBytes) {
+        (self.group, self.overlap, gradientBucketBytes) = (group, overlap, bucketBytes)
+    }
 
     public var rank: Int { group.rank }
     public var worldSize: Int { group.worldSize }
@@ -37,7 +51,7 @@ public final class DataParallel {
     }
 
     /// Tensors in buckets of at most `bucketBytes`, one dtype per bucket, in the given order.
-    static func buckets(_ tensors: [Tensor]) -> [[Tensor]] {
+    static func buckets(_ tensors: [Tensor], bucketBytes: Int = DataParallel.bucketBytes) -> [[Tensor]] {
         var out: [[Tensor]] = []
         var current: [Tensor] = [], bytes = 0
         for t in tensors {
@@ -60,13 +74,47 @@ public final class DataParallel {
         }
     }
 
-    /// Every gradient of `modules` becomes its mean over the ranks. A failure is kept for the
-    /// loop to report (a training step cannot throw).
-    func averageGradients(_ modules: [Module?]) {
-        guard worldSize > 1, failure == nil else { return }
-        let grads = modules.compactMap { $0 }.flatMap { $0.trainableParameters().compactMap(\.grad) }
+    /// `loss.backward()`, after which every gradient of `modules` is its mean over the ranks.
+    /// With `overlap`, buckets are reduced while backward still runs; otherwise after it. A
+    /// failure is kept for the loop to report (a training step cannot throw).
+    func backward(_ loss: Tensor, averaging modules: [Module?]) {
+        let networks = modules.compactMap { $0 }
+        guard worldSize > 1, failure == nil else { loss.backward(); return }
+        guard overlap else {
+            loss.backward()
+            let start = Date()
+            averageGradients(networks)
+            record(Date().timeIntervalSince(start))
+            return
+        }
         do {
-            for bucket in Self.buckets(grads) {
+            let key = networks.map(ObjectIdentifier.init)
+            let reducer: GradientReducer
+            if let r = reducers[key] {
+                reducer = r
+            } else {
+                reducer = try GradientReducer(group: group, parameters: networks.flatMap { $0.trainableParameters() }, bucketBytes: gradientBucketBytes)
+                reducers[key] = reducer
+            }
+            try reducer.begin()
+            loss.backward()
+            record(try reducer.finish())
+        } catch {
+            failure = error
+        }
+    }
+
+    private func record(_ seconds: Double) {
+        communicationSeconds += seconds
+        reductions += 1
+    }
+
+    /// Every gradient of `modules` becomes its mean over the ranks, bucket by bucket after
+    /// backward (the path without overlap).
+    func averageGradients(_ modules: [Module]) {
+        let grads = modules.flatMap { $0.trainableParameters().compactMap(\.grad) }
+        do {
+            for bucket in Self.buckets(grads, bucketBytes: gradientBucketBytes) {
                 try group.allReduceSum(bucket)
                 for g in bucket { g.mulInPlace(1 / Double(worldSize)) }
             }

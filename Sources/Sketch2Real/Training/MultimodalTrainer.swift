@@ -177,8 +177,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         }
         optimizerG.zeroGrad()
         optimizerE?.zeroGrad()
-        total.backward()
-        loop.averageGradients([generator, encoder])
+        loop.backward(total, averaging: [generator, encoder])
         optimizerG.step()
         optimizerE?.step()
         losses.generatorTotal = total.item()
@@ -203,8 +202,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         d.unfreeze()
         let loss = config.gan.discriminatorLoss(real: d(config.discriminatorView([real])[0]), fake: d(config.discriminatorView([fake])[0]))
         optimizer.zeroGrad()
-        loss.backward()
-        loop.averageGradients([d])
+        loop.backward(loss, averaging: [d])
         optimizer.step()
         return loss.item()
     }

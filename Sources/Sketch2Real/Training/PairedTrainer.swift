@@ -88,8 +88,7 @@ public final class PairedTrainer: TrainingAlgorithm {
         let lossD = config.gan.discriminatorLoss(real: discriminator(config.discriminatorView([realPair])[0]),
                                                  fake: discriminator(config.discriminatorView([fakePair])[0]))
         optimizerD.zeroGrad()
-        lossD.backward()
-        loop.averageGradients([discriminator])
+        loop.backward(lossD, averaging: [discriminator])
         optimizerD.step()
 
         // Generator: fool the (frozen) discriminator and stay close to the target.
@@ -109,8 +108,7 @@ public final class PairedTrainer: TrainingAlgorithm {
             to: &total, output: fake, target: y, fakeFeatures: fakeFeatures,
             realFeatures: { discriminator.features(judged[1]) }, losses: &losses)
         optimizerG.zeroGrad()
-        total.backward()
-        loop.averageGradients([generator])
+        loop.backward(total, averaging: [generator])
         optimizerG.step()
         discriminator.unfreeze()
         losses.generatorTotal = total.item()

@@ -172,6 +172,8 @@ final class TrainingLoop {
                     var record: [String: Any] = ["step": step, "epoch": epoch + 1, "lr": scheduler.optimizers[0].learningRate,
                                                  "seconds": elapsed, "steps_per_second": rate]
                     for (k, v) in losses { record[k] = v }
+                    // Data-parallel: seconds waited for all-reduces so far (communication backward did not hide).
+                    if let parallel, parallel.worldSize > 1 { record["allreduce_seconds"] = parallel.communicationSeconds }
                     try run.appendLog(record)
                     var scalars = losses
                     scalars["lr"] = scheduler.optimizers[0].learningRate
@@ -195,6 +197,7 @@ final class TrainingLoop {
                     try save(algorithm, run.latestCheckpoint)
                     progress.finish()
                     progress.message("reached \(config.maxSteps) steps; checkpoint \(run.latestCheckpoint)")
+                    communicationNote(since: start, steps: step - startStep).map(progress.message)
                     return .reachedMaxSteps
                 }
                 if stop {
@@ -202,6 +205,7 @@ final class TrainingLoop {
                     try save(algorithm, run.latestCheckpoint)
                     progress.finish()
                     progress.message("stopped at step \(step); checkpoint saved to \(run.latestCheckpoint) (continue with --resume)")
+                    communicationNote(since: start, steps: step - startStep).map(progress.message)
                     return .interrupted
                 }
             }
@@ -223,6 +227,7 @@ final class TrainingLoop {
         }
         progress.finish()
         progress.message("finished \(totalEpochs) epochs, \(step) steps in \(ProgressReporter.duration(Date().timeIntervalSince(start)))")
+        communicationNote(since: start, steps: step - startStep).map(progress.message)
         return .finished
     }
 
@@ -237,8 +242,19 @@ final class TrainingLoop {
         if leads { try checkpoint(algorithm).save(path: path) }
     }
 
-    /// Before an optimiser step: the gradients of `modules` averaged over the ranks.
-    func averageGradients(_ modules: [Module?]) { parallel?.averageGradients(modules) }
+    /// Data-parallel: the time spent waiting for all-reduces, per step and as a share of it.
+    func communicationNote(since start: Date, steps: Int) -> String? {
+        guard let parallel, parallel.worldSize > 1, parallel.reductions > 0, steps > 0 else { return nil }
+        let perStep = parallel.communicationSeconds / Double(steps), stepTime = Date().timeIntervalSince(start) / Double(steps)
+        return String(format: "all-reduce: %.1f ms per step waited for (%.1f %% of a %.0f ms step), %@", perStep * 1000, 100 * perStep / stepTime,
+                      stepTime * 1000, parallel.overlap ? "started during backward" : "after backward")
+    }
+
+    /// `loss.backward()`; data-parallel, the gradients of `modules` are then averaged over the
+    /// ranks (during backward, bucket by bucket, unless overlap is off).
+    func backward(_ loss: Tensor, averaging modules: [Module?]) {
+        if let parallel { parallel.backward(loss, averaging: modules) } else { loss.backward() }
+    }
 
     /// The validation grid of this epoch and its metrics as a log line.
     func validate(_ algorithm: TrainingAlgorithm) throws {
