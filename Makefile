@@ -4,7 +4,7 @@ SWIFT ?= swift
 PYTHON ?= /usr/bin/python3
 BIN_RELEASE = .build/release/sketch2real
 
-.PHONY: bootstrap build release test test-matrix learning-margins fuzz demo bench info fixtures fetch-photos clean
+.PHONY: bench-distributed bootstrap build release test test-matrix learning-margins fuzz demo bench info fixtures fetch-photos clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -64,6 +64,15 @@ bench: release
 	else \
 	  PYTHONPATH=.cache/python $(BIN_RELEASE) bench models --python $(PYTHON) --data "$(BENCH_DATA)" --json .build/bench.json --markdown .build/bench.md $(BENCH_ARGS); \
 	fi
+
+# Data-parallel training: 1 process × 2 threads against 2 torchrun ranks × 1 thread, beside
+# PyTorch DDP (docs/DISTRIBUTED.md; about 7 minutes on 2 cores).
+bench-distributed: release
+	@data="$(BENCH_DATA)"; if [ ! -d "$$data" ]; then \
+	  echo "bench-distributed: no photo data set ($$data); training on synthetic 256² scenes (.cache/datasets/synth-256-bench)"; \
+	  [ -d .cache/datasets/synth-256-bench ] || $(BIN_RELEASE) dataset synth --count 64 --size 256 --out .cache/datasets/synth-256-bench > /dev/null; \
+	  data=.cache/datasets/synth-256-bench; fi; \
+	PYTHONPATH=.cache/python $(BIN_RELEASE) bench distributed --python $(PYTHON) --data "$$data" --markdown .build/bench-distributed.md
 
 # Real landscape photos from Debian packages → an aligned HED-sketch dataset in .cache/datasets.
 fetch-photos: release
