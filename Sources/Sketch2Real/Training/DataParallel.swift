@@ -88,12 +88,16 @@ public final class DataParallel {
             return
         }
         do {
+            // One reducer per set of networks; a network frozen or unfrozen since (another set of
+            // trainable parameters) gets a new one, the same on every rank.
             let key = networks.map(ObjectIdentifier.init)
+            let parameters = networks.flatMap { $0.trainableParameters() }
             let reducer: GradientReducer
-            if let r = reducers[key] {
+            if let r = reducers[key], r.parameters.count == parameters.count {
                 reducer = r
             } else {
-                reducer = try GradientReducer(group: group, parameters: networks.flatMap { $0.trainableParameters() }, bucketBytes: gradientBucketBytes)
+                reducers[key] = nil
+                reducer = try GradientReducer(group: group, parameters: parameters, bucketBytes: gradientBucketBytes)
                 reducers[key] = reducer
             }
             try reducer.begin()
