@@ -6,12 +6,12 @@ import Torch
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Translate the example sketches with the bundled SRAGAN and draw variations with the bundled LSRAGAN.",
+        abstract: "Translate the example sketches with the bundled SRAGAN and draw variations with the bundled LSRAGANs (photos and synthetic).",
         discussion: """
         Reads EXAMPLES/examples.json (file, title, credit of each sketch; without it, every image in \
         the folder), resizes each sketch to the models' training size, and writes OUT/STEM_sketch.png, \
-        OUT/STEM_sragan.png, OUT/STEM_lsragan_00.png … and OUT/index.html, which shows \
-        sketch → result → variations. `make demo` runs this after building.
+        OUT/STEM_sragan.png, OUT/STEM_lsragan_00.png …, OUT/STEM_synthetic_00.png … (the synthetic-landscape \
+        model) and OUT/index.html, which shows sketch → result → variations. `make demo` runs this after building.
         """
     )
 
@@ -33,6 +33,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Multimodal model (default: the bundled LSRAGAN).")
     var samplingModel: String?
 
+    @Option(help: "Multimodal model trained on synthetic landscapes, shown in its own column (default: the bundled lsragan-synthetic when present; 'none' to leave it out).")
+    var syntheticModel: String?
+
     @Option(help: "Side the sketches are resized to (default: the translation model's training size).")
     var size: Int?
 
@@ -53,6 +56,15 @@ struct DemoCommand: ParsableCommand {
         let (generator, config) = try GeneratorFile.load(translationPath)
         let sampler = MultimodalSampler(model: try GeneratorFile.loadMultimodal(samplingPath))
         var gallery = DemoGallery(translator: generator, sampler: sampler, size: size ?? config.data.preprocess.cropSize)
+        let syntheticPath: String? = switch syntheticModel {
+        case "none": nil
+        case .some(let path): path
+        case nil: try? BundledModels.path(BundledModels.synthetic)
+        }
+        if let syntheticPath {
+            say("demo: synthetic-landscape model \(syntheticPath)")
+            gallery.synthetic = MultimodalSampler(model: try GeneratorFile.loadMultimodal(syntheticPath))
+        }
         gallery.variations = variations
         gallery.seed = seed
         let list = try DemoGallery.examples(in: examples)

@@ -32,7 +32,7 @@ final class BundledModelTests: XCTestCase {
     }
 
     func testBundledModelsAreSmallFloat16FilesWithModelCards() throws {
-        for name in [BundledModels.translation, BundledModels.sampling] {
+        for name in [BundledModels.translation, BundledModels.sampling, BundledModels.synthetic] {
             let path = Self.models + "/" + name
             let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
             XCTAssertLessThanOrEqual(size, 25_000_000, name)
@@ -46,6 +46,35 @@ final class BundledModelTests: XCTestCase {
         let multimodal = try loadSampling()
         XCTAssertEqual(multimodal.config.model, .lsragan)
         XCTAssertNotNil(multimodal.encoder, "the LSRAGAN ships with its encoder E")
+        let synthetic = try loadSynthetic()
+        XCTAssertEqual(synthetic.config.model, .lsragan)
+        XCTAssertNotNil(synthetic.encoder, "the synthetic LSRAGAN ships with its encoder E")
+        let card = try String(contentsOfFile: Self.models + "/lsragan-synthetic.md", encoding: .utf8)
+        XCTAssertTrue(card.contains("synthetic"), "the card says the model is synthetic")
+    }
+
+    func loadSynthetic() throws -> MultimodalModel {
+        try GeneratorFile.loadMultimodal(Self.models + "/" + BundledModels.synthetic)
+    }
+
+    /// The synthetic-landscape model turns one clean line drawing into clearly different,
+    /// colourful images (it was trained on 8 palettes), not one grey answer.
+    func testTheSyntheticModelDrawsALineDrawingInDifferentPalettes() throws {
+        let model = try loadSynthetic()
+        let sampler = MultimodalSampler(model: model)
+        let sketch = DemoGallery.prepare(try Image.load(path: "\(Self.examples)/mountain-lake.png"), size: model.config.data.preprocess.cropSize)
+        let images = try sampler.images(for: sketch, codes: LatentCodes.tensor(seed: 0, sketch: 0, count: 6, size: sampler.latentChannels))
+        let tensors = images.map { $0.tensor() }
+        var distances: [Double] = []
+        for i in 0 ..< tensors.count {
+            for j in i + 1 ..< tensors.count { distances.append((tensors[i] - tensors[j]).abs().mean().item()) }
+        }
+        let meanDistance = distances.reduce(0, +) / Double(distances.count)
+        XCTAssertGreaterThan(meanDistance, 0.1, "variations differ: mean pairwise L1 on [-1, 1]")
+        for t in tensors {
+            let spread: Double = t.std().item()
+            XCTAssertGreaterThan(spread, 0.15, "an image with content, not a flat fill")
+        }
     }
 
     func testOutputsMatchThePyTorchReference() throws {
@@ -124,6 +153,7 @@ final class BundledModelTests: XCTestCase {
         var gallery = DemoGallery(translator: sragan, sampler: MultimodalSampler(model: try loadSampling()),
                                   size: config.data.preprocess.cropSize)
         gallery.variations = 2
+        gallery.synthetic = MultimodalSampler(model: try loadSynthetic())
         let examples = try DemoGallery.examples(in: Self.examples)
         XCTAssertEqual(examples.count, 9)
         XCTAssertTrue(examples.allSatisfy { !$0.credit.isEmpty }, "every example is credited")
@@ -137,17 +167,19 @@ final class BundledModelTests: XCTestCase {
         }
         let report = try gallery.run(examples: listed, folder: folder, out: out, log: { _ in })
         XCTAssertEqual(report.examples, 2)
-        XCTAssertEqual(report.variations, 4)
+        XCTAssertEqual(report.variations, 8, "two from each multimodal model for each of two sketches")
         XCTAssertEqual(report.failures.count, 1)
         XCTAssertTrue(report.failures[0].hasPrefix("broken.png: "), report.failures[0])
         let stem = (examples[0].file as NSString).deletingPathExtension
-        for name in ["\(stem)_sketch.png", "\(stem)_sragan.png", "\(stem)_lsragan_00.png", "\(stem)_lsragan_01.png"] {
+        for name in ["\(stem)_sketch.png", "\(stem)_sragan.png", "\(stem)_lsragan_00.png", "\(stem)_lsragan_01.png",
+                     "\(stem)_synthetic_00.png", "\(stem)_synthetic_01.png"] {
             let image = try Image.load(path: "\(out)/\(name)")
             XCTAssertEqual([image.width, image.height], [128, 128], name)
         }
         let page = try String(contentsOfFile: report.page, encoding: .utf8)
         XCTAssertEqual(page.components(separatedBy: "<tr><td>").count - 1, 2, "one row per drawn example")
         XCTAssertTrue(page.contains(HTMLText.escape(examples[0].credit)))
+        XCTAssertTrue(page.contains("LSRAGAN, synthetic landscapes (not photos)"), "the synthetic column is labelled")
     }
 
     func testTranslateAndSampleUseTheBundledModelsByDefault() throws {

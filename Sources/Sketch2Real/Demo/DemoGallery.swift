@@ -32,6 +32,9 @@ public struct DemoReport: Sendable {
 public struct DemoGallery {
     public let translator: Translator
     public let sampler: MultimodalSampler
+    /// A multimodal model trained on the synthetic landscapes (`dataset synth`), not on photos:
+    /// its variations get their own column, labelled as synthetic.
+    public var synthetic: MultimodalSampler?
     public var variations = 6
     public var seed: UInt64 = 0
     /// Side the sketches are resized to before generation (the models' training size), so a
@@ -82,6 +85,9 @@ public struct DemoGallery {
                 let sketch = Self.prepare(try Image.load(path: (folder as NSString).appendingPathComponent(example.file)), size: size)
                 let result = try translator.translate(sketch)
                 let samples = try sampler.images(for: sketch, codes: codes)
+                let syntheticSamples = try synthetic.map {
+                    try $0.images(for: sketch, codes: LatentCodes.tensor(seed: seed, sketch: index, count: variations, size: $0.latentChannels))
+                } ?? []
                 try sketch.save(path: "\(out)/\(stem)_sketch.png")
                 try result.save(path: "\(out)/\(stem)_sragan.png")
                 var cells = ""
@@ -90,26 +96,39 @@ public struct DemoGallery {
                     try sample.save(path: "\(out)/\(name)")
                     cells += "<img src=\"\(HTMLText.escape(name))\" alt=\"variation \(k + 1)\">"
                 }
+                var syntheticCells = ""
+                for (k, sample) in syntheticSamples.enumerated() {
+                    let name = String(format: "%@_synthetic_%02d.png", stem, k)
+                    try sample.save(path: "\(out)/\(name)")
+                    syntheticCells += "<img src=\"\(HTMLText.escape(name))\" alt=\"synthetic variation \(k + 1)\">"
+                }
                 rows.append("""
                 <tr><td><img src="\(HTMLText.escape(stem))_sketch.png" alt="sketch"><div class="cap">\(HTMLText.escape(example.title))</div>\
                 <div class="credit">\(HTMLText.escape(example.credit))</div></td>
-                <td><img src="\(HTMLText.escape(stem))_sragan.png" alt="SRAGAN result"></td><td class="vars">\(cells)</td></tr>
+                <td><img src="\(HTMLText.escape(stem))_sragan.png" alt="SRAGAN result"></td><td class="vars">\(cells)</td>\
+                \(synthetic == nil ? "" : "<td class=\"vars synth\">\(syntheticCells)</td>")</tr>
                 """)
                 report.examples += 1
-                report.variations += samples.count
-                log("\(example.file) → \(out)/\(stem)_sragan.png and \(samples.count) variations")
+                report.variations += samples.count + syntheticSamples.count
+                log("\(example.file) → \(out)/\(stem)_sragan.png and \(samples.count + syntheticSamples.count) variations")
             } catch {
                 report.failures.append("\(example.file): \(error)")
             }
         }
         report.seconds = Date().timeIntervalSince(start)
         report.page = (out as NSString).appendingPathComponent("index.html")
-        let html = Self.page(rows: rows, variations: variations, seed: seed, size: size, seconds: report.seconds)
+        let html = Self.page(rows: rows, variations: variations, seed: seed, size: size, seconds: report.seconds, synthetic: synthetic != nil)
         try AtomicFile.write(Data(html.utf8), to: report.page)
         return report
     }
 
-    static func page(rows: [String], variations: Int, seed: UInt64, size: Int, seconds: Double) -> String {
+    static func page(rows: [String], variations: Int, seed: UInt64, size: Int, seconds: Double, synthetic: Bool = false) -> String {
+        let syntheticText = synthetic ? """
+         The last column is the bundled <b>synthetic</b> LSRAGAN: trained on rendered landscapes \
+        (<code>sketch2real dataset synth</code>, 8 palettes), not on photographs, with the same codes.
+        """ : ""
+        let syntheticHeader = synthetic ? "<th>LSRAGAN, synthetic landscapes (not photos)</th>" : ""
+        return 
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>Sketch2Real demo</title>
@@ -120,15 +139,16 @@ public struct DemoGallery {
         td { padding: 10px; vertical-align: top; border-bottom: 1px solid #eee; }
         img { width: 192px; height: 192px; image-rendering: auto; border: 1px solid #ddd; margin: 0 4px 4px 0; }
         td.vars { white-space: nowrap; }
-        td.vars img { width: 128px; height: 128px; }
+        td.vars img { width: 112px; height: 112px; }
+        td.synth { background: #f4f1ea; }
         .cap { font-weight: 600; margin-top: 4px; max-width: 192px; }
         .credit { font-size: 12px; color: #666; max-width: 192px; }
         </style></head><body>
         <h1>Sketch2Real demo</h1>
         <p>Each sketch (resized to \(size)×\(size) px, the size the bundled models were trained at) → the
         bundled SRAGAN's image → \(variations) variations from the bundled LSRAGAN, one random latent code
-        z ~ N(0, I) each (seed \(seed)). Made in \(String(format: "%.1f", seconds)) s by <code>make demo</code>.</p>
-        <table><tr><th>sketch</th><th>SRAGAN</th><th>LSRAGAN variations</th></tr>
+        z ~ N(0, I) each (seed \(seed)).\(syntheticText) Made in \(String(format: "%.1f", seconds)) s by <code>make demo</code>.</p>
+        <table><tr><th>sketch</th><th>SRAGAN</th><th>LSRAGAN variations</th>\(syntheticHeader)</tr>
         \(rows.joined(separator: "\n"))
         </table></body></html>
 

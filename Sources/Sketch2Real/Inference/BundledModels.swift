@@ -8,6 +8,9 @@ public enum BundledModels {
     public static let translation = "sragan-landscapes.safetensors"
     /// File name of the default multimodal model (sketch → many images).
     public static let sampling = "lsragan-landscapes.safetensors"
+    /// File name of the multimodal model trained on synthetic landscapes (`dataset synth`, 8
+    /// palettes) rather than photos: clean line drawings → day, dusk, night, winter and more.
+    public static let synthetic = "lsragan-synthetic.safetensors"
     /// Environment variable that names the models folder explicitly.
     public static let environmentKey = "SKETCH2REAL_MODELS"
 
