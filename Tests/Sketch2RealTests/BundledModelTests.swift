@@ -53,6 +53,27 @@ final class BundledModelTests: XCTestCase {
         XCTAssertTrue(card.contains("synthetic"), "the card says the model is synthetic")
     }
 
+    /// `eval` reports the encoded path of a model with an encoder: the synthetic model, given E's
+    /// code of a held-out render, draws that render's palette far closer than a random code does.
+    func testEvalReportsTheEncodedPathBelowTheRandomCodesL1() throws {
+        let folder = makeTemporaryFolder(self)
+        try SyntheticDataset.write(count: 32, modes: 8, size: 128, outputFolder: folder + "/data", seed: 77,
+                                   split: .init(train: 0.5, validation: 0, test: 0.5))
+        // Plain aligned pairs: without the manifest, no palette classifier is trained.
+        for file in ["manifest.jsonl", "dataset.json"] { try? FileManager.default.removeItem(atPath: folder + "/data/" + file) }
+        var settings = EvaluationSettings()
+        settings.kidSubsets = 2
+        settings.samplesPerInput = 2
+        settings.diversityInputs = 1
+        let model = try EvaluatedModel.load(Self.models + "/" + BundledModels.synthetic)
+        XCTAssertNotNil(model.encoded)
+        let (report, _) = try Evaluator(dataRoot: folder + "/data", settings: settings).evaluate([model])
+        let metrics = Dictionary(uniqueKeysWithValues: report.models[0].metrics.map { ($0.key, $0.value ?? .nan) })
+        let encoded = try XCTUnwrap(metrics["encoded_l1"]), random = try XCTUnwrap(metrics["l1"])
+        XCTAssertEqual(report.pairs, 16)
+        XCTAssertLessThan(encoded, 0.7 * random, "E's code carries the palette: encoded \(encoded), random \(random)")
+    }
+
     func loadSynthetic() throws -> MultimodalModel {
         try GeneratorFile.loadMultimodal(Self.models + "/" + BundledModels.synthetic)
     }

@@ -455,6 +455,7 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(pictures.rows.map { $0.outputs.map(\.count) }, [[1, 4], [1, 4], [1, 4]],
                        "grids show more sketches than diversity samples")
         let one = report.models[0], many = report.models[1]
+        XCTAssertNil(one.metrics.first { $0.key == "encoded_l1" }, "no encoder, no encoded path")
         XCTAssertNil(one.diversity)
         XCTAssertEqual(one.metrics.first { $0.key == "diversity_lpips_style_hed_vgg16" }?.text, "n/a (one-to-one model)")
         XCTAssertEqual(many.diversity?.pairs, 2 * 3)

@@ -22,10 +22,13 @@ public struct EvaluatedModel {
     public let translate: (Tensor) -> Tensor
     /// Nil for one-to-one models.
     public let sample: StochasticTranslation?
+    /// Models with an encoder E: (sketches, photos) → images drawn with E's mean code of each
+    /// photo (the encoded path); nil for the others.
+    public let encoded: ((Tensor, Tensor) -> Tensor)?
 
     public init(name: String, source: String, inputChannels: Int, stride: Int, trainingSize: Int?, direction: Direction = .AtoB,
                 configuration: String? = nil, logFile: String? = nil, translate: @escaping (Tensor) -> Tensor,
-                sample: StochasticTranslation? = nil) {
+                sample: StochasticTranslation? = nil, encoded: ((Tensor, Tensor) -> Tensor)? = nil) {
         self.name = name
         self.source = source
         self.inputChannels = inputChannels
@@ -36,6 +39,7 @@ public struct EvaluatedModel {
         self.logFile = logFile
         self.translate = translate
         self.sample = sample
+        self.encoded = encoded
     }
 
     public var isMultimodal: Bool { sample != nil }
@@ -50,7 +54,11 @@ public struct EvaluatedModel {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
         let name = ((trimmed as NSString).lastPathComponent as NSString).deletingPathExtension
         var sample: StochasticTranslation?
+        var encoded: ((Tensor, Tensor) -> Tensor)?
         if let latent = generator as? any LatentImageGenerator, latent.latentChannels > 0 {
+            if let encoder = try? GeneratorFile.loadMultimodal(path).encoder {
+                encoded = { sketch, photo in latent.generate(sketch, z: encoder(photo).mu) }
+            }
             let nz = latent.latentChannels
             sample = { sketch, stream in
                 let z = Tensor(LatentCodes.standardNormal(count: sketch.size(0) * nz, stream: stream), shape: [sketch.size(0), nz])
@@ -61,6 +69,6 @@ public struct EvaluatedModel {
             name: name, source: path, inputChannels: generator.inputChannels, stride: generator.stride,
             trainingSize: config.data.preprocess.cropSize, direction: config.data.direction,
             configuration: try? config.json(), logFile: log,
-            translate: { generator.translate($0) }, sample: sample)
+            translate: { generator.translate($0) }, sample: sample, encoded: encoded)
     }
 }

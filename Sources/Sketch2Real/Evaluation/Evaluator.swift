@@ -270,6 +270,7 @@ public final class Evaluator {
         var fidelityRows = PixelFidelity(), looks = LooksLikePhotos()
         var hed: [Tensor] = [], inceptionRows: [Tensor] = []
         var outputsByPair: [Int: Tensor] = [:], inputsByPair: [Int: Tensor] = [:]
+        var encodedL1: [Double] = []
         let representatives = Set(split.groups.map { $0[0] })
         for begin in stride(from: 0, to: split.pairs, by: settings.batchSize) {
             let indices = Array(begin ..< Swift.min(begin + settings.batchSize, split.pairs))
@@ -290,6 +291,10 @@ public final class Evaluator {
             }
             let ou = PixelMetrics.unitImages(out), tu = PixelMetrics.unitImages(targets)
             try fidelityRows.add(outputs: ou, targets: tu)
+            if let encoded = model.encoded {
+                let drawn = Self.rgb(withNoGrad { encoded(Self.adapt(inputs, channels: model.inputChannels), targets) }.detached().to(.float32))
+                encodedL1 += PixelMetrics.l1(PixelMetrics.unitImages(drawn), tu)
+            }
             looks.add(outputs: ou, targets: tu)
             // The LPIPS-style distance and HED features see the 8-bit outputs too.
             let quantised = ou.to(.float32) * 2.0 - 1.0
@@ -355,6 +360,9 @@ public final class Evaluator {
                                    ndb: ndb, ndbNote: reference.ndbNote, knownModes: knownModes, inceptionVariant: inception?.variant)
         metrics += sketchFidelity(split: split, outputs: outputsByPair, inputs: inputsByPair)
         metrics += looks.rows()
+        if !encodedL1.isEmpty {
+            metrics.append(MetricCatalog.encodedL1(mean(encodedL1), std: std(encodedL1), note: "the L1 row above uses a random code"))
+        }
         if !bestOfK.isEmpty {
             metrics.append(MetricCatalog.bestOfK(mean(bestOfK), note: "\(model.isMultimodal ? settings.samplesPerInput : 1) output(s) per sketch"))
         }

@@ -79,9 +79,12 @@ public enum MetricCatalog {
     public static let bestOfK = MetricKind(key: "best_of_k_l1", label: "Best-of-K L1 per palette", better: .lower, term: "Best-of-K L1",
         definition: "Synthetic landscapes only: for each palette's ground truth of a scene, the smallest L1 between it and any of the model's K outputs for that scene's sketch (K = --samples for multimodal models, 1 for one-to-one models), averaged; low when every palette is drawn faithfully, not merely reached.")
 
+    public static let encodedL1 = MetricKind(key: "encoded_l1", label: "L1 with E's code of the photo", better: .lower, term: "Encoded L1",
+        definition: "Models with an encoder E only: L1 (8-bit images in [0, 1]) between the photo and the image drawn from its sketch with E's mean code of that photo, averaged over pairs; below the L1 of a random code when E's code carries the photo's colours.")
+
     /// Every fixed kind, for looking one up by key.
     static let fixed: [MetricKind] = [l1, psnr, ssim, lpips, fdHED, kidHED, diversity, ndb(bins: nil), jsd, modesReached, modeKL, modeJS,
-                                      edgeCorrelation, edgeCorrelationOther, nyquist, nyquistRatio, saturation, saturationRatio, borderRatio, bestOfK]
+                                      edgeCorrelation, edgeCorrelationOther, nyquist, nyquistRatio, saturation, saturationRatio, borderRatio, bestOfK, encodedL1]
 
     /// The definitions of the metrics in `rows`, by term, for a report.
     static func definitions(of rows: [Metric], inception: InceptionV3.Variant?) -> [String: String] {
