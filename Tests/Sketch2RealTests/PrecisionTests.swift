@@ -58,6 +58,29 @@ final class PrecisionTests: XCTestCase {
         XCTAssertFalse(Torch.isAutocasting, "autocast ends with the forward pass")
     }
 
+    /// Every normalisation a user can choose runs under bf16 autocast (layer norm's float32
+    /// weights met bfloat16 inputs and stopped the program) and stays close to float32.
+    func testEveryNormRunsInBFloat16() throws {
+        for norm in [NormKind.instance, .layer, .none] {
+            Torch.precision = .fp32
+            Torch.manualSeed(4)
+            var config = smallConfig(.sragan).sragan
+            config.norm = norm
+            let g = try SRAGANGenerator(config)
+            g.eval()
+            let x = Tensor.rand([2, config.inputChannels, 32, 32]) * 2.0 - 1.0
+            let fp32 = withNoGrad { g(x) }
+            Torch.precision = .bf16
+            let bf16 = withNoGrad { g(x) }
+            XCTAssertEqual(bf16.dtype, .float32, "\(norm)")
+            XCTAssertLessThan((bf16 - fp32).abs().mean().item(), 4 * roundoff, "\(norm)")
+            let layer = LayerNorm2d(4)
+            let y = Tensor.randn([1, 4, 8, 8])
+            let inBF16: Tensor = Torch.mixedPrecision(.bf16) { layer(y.to(.bfloat16)) }
+            XCTAssertLessThan((inBF16 - withNoGrad { layer(y) }).abs().max().item(), 8 * roundoff)
+        }
+    }
+
     /// Training steps in bf16 keep every weight, gradient and Adam moment in float32, track the
     /// float32 run's losses, and write a float32 checkpoint that a float32 trainer resumes.
     func testTrainingKeepsFloat32StateAndTracksFloat32() throws {

@@ -22,7 +22,10 @@ public final class LayerNorm2d: Module, UnaryLayer {
     // libtorch's group_norm with one group, as nn.GroupNorm(1, C) runs it: one kernel each way,
     // and autograd keeps only its input and two statistics per sample, where the same formula
     // written op by op kept three activation-sized tensors per layer (LSRAGAN's peak memory).
+    // Under bfloat16 autocast the input arrives in bfloat16 while the weights stay float32, and
+    // libtorch 1.13's CPU autocast does not cast group_norm's arguments: it runs in float32 here,
+    // as autocast runs other normalisations.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        x.groupNorm(groups: 1, weight: weight, bias: bias, eps: eps)
+        (x.dtype == weight.dtype ? x : x.to(weight.dtype)).groupNorm(groups: 1, weight: weight, bias: bias, eps: eps)
     }
 }
