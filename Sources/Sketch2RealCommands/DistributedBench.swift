@@ -89,7 +89,7 @@ struct DistributedBench: ParsableCommand {
                               "--log_dir", root + "/torchrun-" + name, "--no_python"] + arguments)
             return try Self.run(exe, args, log: root + "/" + name + ".log")
         }
-        let processor = SystemReport.processor()
+        let processor = SystemReport.collect().cpuModel
         print("data-parallel training, float32, \(processor): 2 images per step; mean of \(steps) steps after \(warmup)")
         var rows: [Row] = []
         for model in models.split(separator: ",").map(String.init) {

@@ -39,15 +39,22 @@ final class PrecisionTests: XCTestCase {
 
     /// One generator, both precisions: the bf16 output is float32 and within a few roundoffs
     /// per layer of the float32 one (mean and largest difference, images in [-1, 1]).
-    func testGeneratorOutputIsFloat32AndCloseToFloat32Arithmetic() throws {
+    /// A small SRAGAN generator's output on one batch in float32 and in bfloat16 autocast.
+    func outputsInBothPrecisions(norm: NormKind = .instance) throws -> (fp32: Tensor, bf16: Tensor) {
+        Torch.precision = .fp32
         Torch.manualSeed(4)
-        let config = smallConfig(.sragan).sragan
+        var config = smallConfig(.sragan).sragan
+        config.norm = norm
         let g = try SRAGANGenerator(config)
         g.eval()
         let x = Tensor.rand([2, config.inputChannels, 32, 32]) * 2.0 - 1.0
         let fp32 = withNoGrad { g(x) }
         Torch.precision = .bf16
-        let bf16 = withNoGrad { g(x) }
+        return (fp32, withNoGrad { g(x) })
+    }
+
+    func testGeneratorOutputIsFloat32AndCloseToFloat32Arithmetic() throws {
+        let (fp32, bf16) = try outputsInBothPrecisions()
         XCTAssertEqual(bf16.dtype, .float32)
         XCTAssertEqual(fp32.dtype, .float32)
         let difference = (bf16 - fp32).abs()
@@ -62,16 +69,7 @@ final class PrecisionTests: XCTestCase {
     /// weights met bfloat16 inputs and stopped the program) and stays close to float32.
     func testEveryNormRunsInBFloat16() throws {
         for norm in [NormKind.instance, .layer, .none] {
-            Torch.precision = .fp32
-            Torch.manualSeed(4)
-            var config = smallConfig(.sragan).sragan
-            config.norm = norm
-            let g = try SRAGANGenerator(config)
-            g.eval()
-            let x = Tensor.rand([2, config.inputChannels, 32, 32]) * 2.0 - 1.0
-            let fp32 = withNoGrad { g(x) }
-            Torch.precision = .bf16
-            let bf16 = withNoGrad { g(x) }
+            let (fp32, bf16) = try outputsInBothPrecisions(norm: norm)
             XCTAssertEqual(bf16.dtype, .float32, "\(norm)")
             XCTAssertLessThan((bf16 - fp32).abs().mean().item(), 4 * roundoff, "\(norm)")
             let layer = LayerNorm2d(4)

@@ -90,18 +90,18 @@ public struct DemoGallery {
                 } ?? []
                 try sketch.save(path: "\(out)/\(stem)_sketch.png")
                 try result.save(path: "\(out)/\(stem)_sragan.png")
-                var cells = ""
-                for (k, sample) in samples.enumerated() {
-                    let name = String(format: "%@_lsragan_%02d.png", stem, k)
-                    try sample.save(path: "\(out)/\(name)")
-                    cells += "<img src=\"\(HTMLText.escape(name))\" alt=\"variation \(k + 1)\">"
+                // Saves each variation as STEM_KIND_NN.png and returns the cell's images.
+                func saveCells(_ images: [Image], kind: String, alt: String) throws -> String {
+                    var html = ""
+                    for (k, sample) in images.enumerated() {
+                        let name = String(format: "%@_%@_%02d.png", stem, kind, k)
+                        try sample.save(path: "\(out)/\(name)")
+                        html += "<img src=\"\(HTMLText.escape(name))\" alt=\"\(alt) \(k + 1)\">"
+                    }
+                    return html
                 }
-                var syntheticCells = ""
-                for (k, sample) in syntheticSamples.enumerated() {
-                    let name = String(format: "%@_synthetic_%02d.png", stem, k)
-                    try sample.save(path: "\(out)/\(name)")
-                    syntheticCells += "<img src=\"\(HTMLText.escape(name))\" alt=\"synthetic variation \(k + 1)\">"
-                }
+                let cells = try saveCells(samples, kind: "lsragan", alt: "variation")
+                let syntheticCells = try saveCells(syntheticSamples, kind: "synthetic", alt: "synthetic variation")
                 rows.append("""
                 <tr><td><img src="\(HTMLText.escape(stem))_sketch.png" alt="sketch"><div class="cap">\(HTMLText.escape(example.title))</div>\
                 <div class="credit">\(HTMLText.escape(example.credit))</div></td>

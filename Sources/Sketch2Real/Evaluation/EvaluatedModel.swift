@@ -46,7 +46,7 @@ public struct EvaluatedModel {
 
     /// Loads a run folder, checkpoint or exported model file (as `translate` does).
     public static func load(_ path: String) throws -> EvaluatedModel {
-        let (generator, config) = try GeneratorFile.load(path)
+        let (generator, encoder, config) = try GeneratorFile.load(path, withEncoder: true)
         var isFolder: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
         let run = exists && isFolder.boolValue ? RunFolder(path: path) : nil
@@ -56,7 +56,7 @@ public struct EvaluatedModel {
         var sample: StochasticTranslation?
         var encoded: ((Tensor, Tensor) -> Tensor)?
         if let latent = generator as? any LatentImageGenerator, latent.latentChannels > 0 {
-            if let encoder = try? GeneratorFile.loadMultimodal(path).encoder {
+            if let encoder {
                 encoded = { sketch, photo in latent.generate(sketch, z: encoder(photo).mu) }
             }
             let nz = latent.latentChannels

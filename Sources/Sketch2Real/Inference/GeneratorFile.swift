@@ -111,10 +111,23 @@ public enum GeneratorFile {
     /// Loads a generator, in evaluation mode, from an exported .safetensors file, a checkpoint,
     /// or a run folder (its latest checkpoint).
     public static func load(_ path: String) throws -> (generator: any SketchToImageGenerator, config: TrainingConfig) {
+        let loaded = try load(path, withEncoder: false)
+        return (loaded.generator, loaded.config)
+    }
+
+    /// The same, and with `withEncoder` the encoder E when the file holds one: one read of the file.
+    public static func load(_ path: String, withEncoder: Bool) throws -> (generator: any SketchToImageGenerator, encoder: LatentEncoder?, config: TrainingConfig) {
         let stored = try read(path)
         let generator = try building(stored.path) { try make(stored.config) }
         try fill(generator, stored.generator, source: stored.path)
-        return (generator, stored.config)
+        return (generator, withEncoder ? try encoder(stored) : nil, stored.config)
+    }
+
+    /// E of a stored model, when it holds one.
+    static func encoder(_ stored: (path: String, config: TrainingConfig, generator: [String: Tensor], encoder: [String: Tensor]?)) throws -> LatentEncoder? {
+        guard let weights = stored.encoder, let e = try building(stored.path, { try makeEncoder(stored.config) }) else { return nil }
+        try fill(e, weights, source: stored.path)
+        return e
     }
 
     /// Loads a generator with a latent code, and its encoder when the model has one, in
@@ -126,12 +139,7 @@ public enum GeneratorFile {
         }
         let generator = try building(stored.path) { try makeLatent(stored.config) }
         try fill(generator, stored.generator, source: stored.path)
-        var encoder: LatentEncoder?
-        if let weights = stored.encoder, let e = try building(stored.path, { try makeEncoder(stored.config) }) {
-            try fill(e, weights, source: stored.path)
-            encoder = e
-        }
-        return MultimodalModel(generator: generator, encoder: encoder, config: stored.config)
+        return MultimodalModel(generator: generator, encoder: try encoder(stored), config: stored.config)
     }
 
     /// The weights and configuration in a file or a run folder's latest checkpoint.

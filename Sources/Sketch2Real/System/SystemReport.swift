@@ -64,9 +64,6 @@ public struct SystemReport: Sendable {
         return "unknown"
     }
 
-    /// This machine's processor name, from /proc/cpuinfo.
-    public static func processor() -> String { cpuModel(cpuinfo: readWholeFile("/proc/cpuinfo")) }
-
     /// This machine's SIMD features (as `collect()` reports them), read from /proc/cpuinfo alone.
     public static func cpuFeatures() -> [String] { cpuFeatures(cpuinfo: readWholeFile("/proc/cpuinfo")) }
 
