@@ -225,6 +225,9 @@ struct TrainScheduleOptions: ParsableArguments {
     @Option(help: "Adam β1 (default 0.5).")
     var beta1: Double?
 
+    @Option(name: .customLong("clip-grad-norm"), help: "Clip each network's gradient to this L2 norm before its optimiser step, and log the norms as grad_norm_<network> (default 0: off).")
+    var clipGradNorm: Double?
+
     @Option(help: "Weight initialisation: normal, xavier or kaiming (default normal; xavier for bicyclegan).")
     var initType: InitScheme?
 
@@ -238,6 +241,7 @@ struct TrainScheduleOptions: ParsableArguments {
         set(batchSize, &c, \.batchSize)
         set(lr, &c, \.learningRate)
         set(beta1, &c, \.beta1)
+        set(clipGradNorm, &c, \.gradientClipNorm)
         set(initType, &c, \.initScheme)
         set(seed, &c, \.seed)
     }

@@ -184,6 +184,28 @@ final class MultimodalTests: XCTestCase {
                        b.configuration.replacingOccurrences(of: "\"maxSteps\" : 6", with: ""))
     }
 
+    func testClipGradNormCoversTheEncoderAndBothDiscriminators() throws {
+        let data = try synthetic(scenes: 3)
+        var c = config(.lsragan)
+        c.maxSteps = 2
+        c.gradientClipNorm = 1e-3
+        let run = makeTemporaryFolder(self) + "/run"
+        let trainer = try MultimodalTrainer(config: c, dataRoot: data, runFolder: run, resume: false)
+        XCTAssertEqual(try trainer.train(progress: Self.quiet, shouldStop: { false }), .reachedMaxSteps)
+        let log = try String(contentsOfFile: RunFolder(path: run).logFile, encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(log.count, 2)
+        let encoder = try XCTUnwrap(trainer.encoder), d2 = try XCTUnwrap(trainer.discriminator2)
+        for (key, network) in [("grad_norm_G", trainer.generator), ("grad_norm_E", encoder), ("grad_norm_D", trainer.discriminator), ("grad_norm_D2", d2)] as [(String, Module)] {
+            let before = try XCTUnwrap(log[1][key] as? Double, key)
+            XCTAssertGreaterThan(try XCTUnwrap(log[0][key] as? Double, key), 1e-3, key)
+            XCTAssertGreaterThan(before, 1e-3, key)
+            // The last update's gradients stay on the parameters: scaled by 1e-3 / (norm + 1e-6).
+            let norm = Tensor.stack(network.trainableParameters().compactMap(\.grad).map { $0.norm() }).norm().item() as Double
+            XCTAssertEqual(norm, 1e-3 * before / (before + 1e-6), accuracy: 1e-3 * 1e-5, key)
+        }
+    }
+
     func testEveryModelLogsEachTermAndDrawsSampleAndValidationGrids() throws {
         let data = try synthetic(scenes: 4, validation: true)
         let expected: [ModelKind: [String]] = [

@@ -128,6 +128,36 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: RunFolder(path: run).latestCheckpoint)), saved, "the last good checkpoint is untouched")
     }
 
+    // MARK: --clip-grad-norm
+
+    func testClipGradNormBoundsEachNetworksGradientAndLogsTheNorms() throws {
+        let data = try tinyDataset(size: 32, count: 2)
+        var c = config(.sragan, size: 32)
+        c.lambdaPerceptual = 0
+        c.maxSteps = 2
+        c.logEverySteps = 1
+        c.gradientClipNorm = 1e-3
+        let run = makeTemporaryFolder(self) + "/run"
+        let trainer = try PairedTrainer(config: c, dataRoot: data, runFolder: run, resume: false)
+        XCTAssertEqual(try trainer.train(progress: ProgressReporter(every: 100, isTerminal: false), shouldStop: { false }), .reachedMaxSteps)
+        let log = try String(contentsOfFile: RunFolder(path: run).logFile, encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(log.count, 2)
+        for (key, network) in [("grad_norm_G", trainer.generator), ("grad_norm_D", trainer.discriminator)] as [(String, Module)] {
+            // The norm before clipping, above this tiny bound at every step.
+            for record in log { XCTAssertGreaterThan(try XCTUnwrap(record[key] as? Double, key), 1e-3, key) }
+            // The last update's gradients stay on the parameters: scaled by 1e-3 / (norm + 1e-6).
+            let before = log[1][key] as! Double
+            let norm = Tensor.stack(network.trainableParameters().compactMap(\.grad).map { $0.norm() }).norm().item() as Double
+            XCTAssertEqual(norm, 1e-3 * before / (before + 1e-6), accuracy: 1e-3 * 1e-5, key)
+        }
+        XCTAssertEqual(try TrainingConfig.from(json: String(contentsOfFile: RunFolder(path: run).configFile, encoding: .utf8)).gradientClipNorm, 1e-3)
+        c.gradientClipNorm = -1
+        XCTAssertThrowsError(try c.validate()) {
+            XCTAssertEqual("\($0)", "--clip-grad-norm must be 0 (off) or a positive finite norm, got -1.0")
+        }
+    }
+
     // MARK: --init-from
 
     func sameWeights(_ a: Module, _ b: Module) -> Bool {

@@ -35,6 +35,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
     public var learningRate = 2e-4
     public var beta1 = 0.5
     public var beta2 = 0.999
+    /// Clip each network's gradient to this joint L2 norm before its optimiser steps (0: off),
+    /// as `torch.nn.utils.clip_grad_norm_`. Data-parallel, the averaged gradient is clipped.
+    public var gradientClipNorm = 0.0
     /// Epochs at the initial learning rate, then `epochsDecay` epochs decaying linearly to 0.
     public var epochs = 100
     public var epochsDecay = 100
@@ -154,6 +157,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
         }
         guard learningRate > 0, learningRate.isFinite, (0 ..< 1).contains(beta1), (0 ..< 1).contains(beta2) else {
             throw ModelError("the learning rate must be a positive finite number (got \(learningRate)) and the betas in [0, 1) (got \(beta1), \(beta2))")
+        }
+        guard gradientClipNorm >= 0, gradientClipNorm.isFinite else {
+            throw ModelError("--clip-grad-norm must be 0 (off) or a positive finite norm, got \(gradientClipNorm)")
         }
         guard epochs >= 0, epochsDecay >= 0, epochs + epochsDecay > 0 else { throw ModelError("train for at least one epoch") }
         guard maxSteps >= 0 else { throw ModelError("--max-steps must be 0 (the whole schedule) or a positive number of steps, got \(maxSteps)") }

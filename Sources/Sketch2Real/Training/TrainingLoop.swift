@@ -40,6 +40,10 @@ final class TrainingLoop {
     var tensorboard: TensorBoardWriter?
     /// Said when the run starts (a resume with another world size).
     private(set) var notes: [String] = []
+    /// Checkpoint names of the trained networks, to label their gradient norms.
+    private let roleNames: [ObjectIdentifier: String]
+    /// With `gradientClipNorm`: each network's gradient norm before clipping, at its latest update.
+    private(set) var gradientNorms: [String: Double] = [:]
     /// Only rank 0 writes the run folder: checkpoints, logs, samples, validation grids.
     var leads: Bool { parallel?.isLeader ?? true }
     var worldSize: Int { parallel?.worldSize ?? 1 }
@@ -80,6 +84,7 @@ final class TrainingLoop {
     init(config: TrainingConfig, run: RunFolder, dataRoot: String, scheduler: LearningRateScheduler,
          checkpoint: Checkpoint?, trained: TrainedNetworks, parallel: DataParallel? = nil) throws {
         let (networks, optimizers) = (trained.networks, trained.optimizers)
+        roleNames = Dictionary(uniqueKeysWithValues: networks.map { (ObjectIdentifier($0.value), $0.key) })
         self.parallel = parallel
         if let parallel, parallel.worldSize > 1 { try DataParallel.check(config) }
         self.config = config
@@ -172,6 +177,8 @@ final class TrainingLoop {
                     var record: [String: Any] = ["step": step, "epoch": epoch + 1, "lr": scheduler.optimizers[0].learningRate,
                                                  "seconds": elapsed, "steps_per_second": rate]
                     for (k, v) in losses { record[k] = v }
+                    // With --clip-grad-norm: each network's gradient norm before clipping, this step.
+                    for (k, v) in gradientNorms { record[k] = v }
                     // Data-parallel: seconds waited for all-reduces so far (communication backward did not hide).
                     if let parallel, parallel.worldSize > 1 { record["allreduce_seconds"] = parallel.communicationSeconds }
                     try run.appendLog(record)
@@ -254,6 +261,11 @@ final class TrainingLoop {
     /// ranks (during backward, bucket by bucket, unless overlap is off).
     func backward(_ loss: Tensor, averaging modules: [Module?]) {
         if let parallel { parallel.backward(loss, averaging: modules) } else { loss.backward() }
+        guard config.gradientClipNorm > 0 else { return }
+        for case let module? in modules {
+            let norm = clipGradientNorm(module.trainableParameters(), maxNorm: config.gradientClipNorm)
+            gradientNorms["grad_norm_" + (roleNames[ObjectIdentifier(module)] ?? "?")] = norm
+        }
     }
 
     /// The validation grid of this epoch and its metrics as a log line.
