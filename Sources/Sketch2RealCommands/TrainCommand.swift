@@ -375,7 +375,7 @@ struct TrainGeneratorOptions: ParsableArguments {
     @Option(help: "pix2pix generator: unet256, unet128, resnet9 or resnet6 (default by size).")
     var generator: Pix2PixArchitecture?
 
-    @Option(help: "Normalisation in G and D: instance, batch, layer or none (default: instance; batch for pix2pix; lsragan: layer in G, which keeps the latent code).")
+    @Option(help: "Normalisation in G and D: instance, batch, layer or none (default: layer for sragan, batch for pix2pix, instance for the multimodal models; the thesis's SRAGAN used instance).")
     var norm: NormKind?
 
     func apply(to c: inout TrainingConfig) {

@@ -91,7 +91,7 @@ final class ONNXExportTests: XCTestCase {
         let c0 = bundled.generator.inputChannels
         try assertONNXRuntimeAgrees(bundled.generator, bundled.config, [Tensor.rand([1, c0, 128, 128]) * 2.0 - 1.0, Tensor.rand([2, c0, 64, 96]) * 2.0 - 1.0],
                                     "bundled SRAGAN")
-        // A new run's default: the resize-convolution decoder, attention in every block.
+        // A new run's default: layer norm and the resize-convolution decoder; attention in every block.
         var c = TrainingConfig.defaults(for: .sragan, size: 64)
         (c.sragan.ngf, c.sragan.blocks, c.sragan.attentionEvery, c.sragan.attentionReduction) = (8, 2, 1, 4)
         c.syncChannels()

@@ -245,6 +245,16 @@ public enum ONNXExport {
                 let c = n.numFeatures
                 let scale = constant(n.weight ?? Tensor.ones([c]), "scale"), shift = constant(n.bias ?? Tensor.zeros([c]), "shift")
                 return op("InstanceNormalization", [x, scale, shift], [attribute("epsilon", float: n.eps)])
+            case let n as LayerNorm2d:
+                // GroupNorm(1, C) from primitives (opset 17's LayerNormalization wants a scale of
+                // the normalised shape, C×H×W, which a size-agnostic graph does not know): each
+                // sample's mean and biased variance over C, H, W, then the per-channel scale and shift.
+                let axes = [attribute("axes", ints: [1, 2, 3]), attribute("keepdims", int: 1)]
+                let centred = op("Sub", [x, op("ReduceMean", [x], axes)])
+                let variance = op("ReduceMean", [op("Mul", [centred, centred])], axes)
+                let normalised = op("Div", [centred, op("Sqrt", [op("Add", [variance, constant(Tensor([Float(n.eps)], shape: [1]), "eps")])])])
+                let c = n.numChannels
+                return op("Add", [op("Mul", [normalised, constant(n.weight.reshape([c, 1, 1]), "scale")]), constant(n.bias.reshape([c, 1, 1]), "shift")])
             case is ReLU: return op("Relu", [x])
             case let l as LeakyReLU: return op("LeakyRelu", [x], [attribute("alpha", float: l.negativeSlope)])
             case is Tanh: return op("Tanh", [x])
