@@ -225,7 +225,7 @@ struct TrainScheduleOptions: ParsableArguments {
     @Option(help: "Adam β1 (default 0.5).")
     var beta1: Double?
 
-    @Option(name: .customLong("clip-grad-norm"), help: "Clip each network's gradient to this L2 norm before its optimiser step, and log the norms as grad_norm_<network> (default 0: off).")
+    @Option(name: .customLong("clip-grad-norm"), help: "Clip each network's gradient to this L2 norm before its optimiser step, and log the norms as grad_norm_<network> (default 10 for lsragan; 0, off, for the others).")
     var clipGradNorm: Double?
 
     @Option(help: "Weight initialisation: normal, xavier or kaiming (default normal; xavier for bicyclegan).")

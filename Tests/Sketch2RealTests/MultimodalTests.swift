@@ -82,6 +82,9 @@ final class MultimodalTests: XCTestCase {
                         l.multimodal.lambdaMS], [10, 0.3, 0.5, 1, 1, 0.1], "docs/MULTIMODAL.md's recipe")
         XCTAssertEqual([l.gan], [.lsgan])
         XCTAssertEqual([l.learningRate, l.beta1, l.beta2], [2e-4, 0.5, 0.999])
+        XCTAssertEqual(l.gradientClipNorm, 10, "docs/TRAINING.md: the KL blow-up on photographs")
+        XCTAssertEqual([TrainingConfig.defaults(for: .bicyclegan).gradientClipNorm, TrainingConfig.defaults(for: .sragan).gradientClipNorm], [0, 0])
+        XCTAssertEqual(TrainingConfig.defaults(for: .sragan).sragan.norm, .layer)
         XCTAssertEqual(l.sragan.latentChannels, 8)
         XCTAssertEqual(l.discriminator.inputChannels, 6, "conditional D on (sketch, image)")
         let b = TrainingConfig.defaults(for: .bicyclegan, size: 128)
@@ -209,7 +212,9 @@ final class MultimodalTests: XCTestCase {
     func testEveryModelLogsEachTermAndDrawsSampleAndValidationGrids() throws {
         let data = try synthetic(scenes: 4, validation: true)
         let expected: [ModelKind: [String]] = [
-            .lsragan: ["G_GAN", "G_GAN2", "G_L1", "G_FM", "KL", "z_L1", "MS", "MS_ratio", "D", "D2", "G_total"],
+            // LSRAGAN clips its gradients by default and logs each network's norm.
+            .lsragan: ["G_GAN", "G_GAN2", "G_L1", "G_FM", "KL", "z_L1", "MS", "MS_ratio", "D", "D2", "G_total",
+                       "grad_norm_G", "grad_norm_E", "grad_norm_D", "grad_norm_D2"],
             .bicyclegan: ["G_GAN", "G_GAN2", "G_L1", "KL", "z_L1", "D", "D2", "G_total"],
             .msgan: ["G_GAN", "G_L1", "MS", "MS_ratio", "D", "G_total"],
         ]
