@@ -10,7 +10,7 @@ from examples/, reduces it from 256² to the models' 128² by 2×2 averaging (wh
 does for a factor of two) and maps it to [-1, 1]. Writes
 Tests/Sketch2RealTests/Fixtures/bundled/reference.safetensors holding, per example NAME,
 NAME.input (1×1×128×128), NAME.sragan (the SRAGAN's image) and NAME.lsragan (the LSRAGAN's images
-for the codes in `codes`, 3×8), and a PNG of each output beside it for the eye.
+for the codes in `codes`, 3×8; the grey input repeated in each of its sketch channels), and a PNG of each output beside it for the eye.
 """
 
 import os
@@ -56,7 +56,8 @@ def main():
         y = sragan(x)
         tensors[name + ".sragan"] = y
         to_png(y[0], os.path.join(OUT, name + "_sragan.png"))
-        ys = lsragan(x.expand(codes.shape[0], -1, -1, -1), codes)
+        # A model trained on RGB sketches sees the grey sketch in every channel, as translate gives it.
+        ys = lsragan(x.expand(codes.shape[0], config["inputChannels"], -1, -1), codes)
         tensors[name + ".lsragan"] = ys
         for k in range(ys.shape[0]):
             to_png(ys[k], os.path.join(OUT, f"{name}_lsragan_{k}.png"))

@@ -112,7 +112,8 @@ final class BundledModelTests: XCTestCase {
             let expected = try XCTUnwrap(ref[name + ".sragan"])
             XCTAssertEqual(y.shape, expected.shape)
             compare(y, expected, slack: 0, reductionLength: reductionLength(sragan, storedInput), "\(name): SRAGAN output")
-            let batch = storedInput.expand([codes.size(0), 1, 128, 128])
+            // The grey sketch in each of the model's sketch channels, as translate and sample give it.
+            let batch = storedInput.expand([codes.size(0), lsragan.generator.inputChannels, 128, 128])
             let ys = withNoGrad { lsragan.generator.generate(batch, z: codes) }
             compare(ys, try XCTUnwrap(ref[name + ".lsragan"]), slack: 0, reductionLength: reductionLength(lsragan.generator, batch),
                     "\(name): LSRAGAN outputs")
@@ -131,9 +132,10 @@ final class BundledModelTests: XCTestCase {
         let inputs = try names.map { try exampleInput($0, size: config.data.preprocess.cropSize) }
         let z = Tensor.zeros([1, lsragan.generator.latentChannels])
         // Required margins over the shuffled pairing. Measured with the committed models:
-        // SRAGAN 0.457 vs 0.035, LSRAGAN (z = 0) 0.067 vs -0.002 — the LSRAGAN follows lines weakly.
+        // SRAGAN 0.457 vs 0.035, LSRAGAN (z = 0) 0.399 vs 0.046.
         for (label, margin, generate) in [("SRAGAN", 0.3, { (x: Tensor) in sragan.translate(x) }),
-                                          ("LSRAGAN", 0.04, { (x: Tensor) in lsragan.generator.generate(x, z: z) })] {
+                                          ("LSRAGAN", 0.25, { (x: Tensor) in
+                                              lsragan.generator.generate(x.expand([x.size(0), lsragan.generator.inputChannels, x.size(2), x.size(3)]), z: z) })] {
             let outputs = withNoGrad { inputs.map(generate) }
             var matched: [Double] = [], shuffled: [Double] = []
             for i in outputs.indices {
@@ -160,8 +162,9 @@ final class BundledModelTests: XCTestCase {
         let samples = try sampler.tensors(for: Image(tensor: input), codes: sampler.randomCodes(6))
         let diversity = PixelDiversity.meanPairwiseL1(Tensor.cat(samples, dim: 0))
         print(String(format: "LSRAGAN: mean pairwise L1 between 6 variations of one sketch %.4f (images in [-1, 1])", diversity))
-        reportLearningMargin("bundled LSRAGAN variations", "mean pairwise L1", value: diversity, threshold: 0.05, above: true)
-        XCTAssertGreaterThan(diversity, 0.05)
+        // Measured with the committed model: 0.343.
+        reportLearningMargin("bundled LSRAGAN variations", "mean pairwise L1", value: diversity, threshold: 0.2, above: true)
+        XCTAssertGreaterThan(diversity, 0.2)
         for i in 0 ..< samples.count {
             for j in i + 1 ..< samples.count {
                 XCTAssertGreaterThan((samples[i] - samples[j]).abs().mean().item() as Double, 0.01, "variations \(i) and \(j) differ")
