@@ -16,9 +16,10 @@ extension ModelFamily {
         (c.multimodal.lambdaMS, c.multimodal.lambdaKL) = (0.1, 0.3)
         // The joint perceptual loss: VGG distance and D feature matching on the encoded path.
         (c.lambdaPerceptual, c.lambdaFeatureMatching) = (1, 1)
-        // On photographs a single step's gradient reached 10⁹ (G) and 10⁶ (E); unclipped, Adam's
-        // step after it sent KL from 2 to over 1,000 for good. Each network's gradient is capped
-        // at norm 10 (docs/TRAINING.md, "Gradient clipping against the KL blow-up").
+        // On photographs about one step in a hundred had a gradient of 10⁹ (G) and 10⁶ (E); an
+        // unclipped run's KL went from 2 to over 1,000 in the same stretch and stayed there.
+        // Each network's gradient is capped at norm 10 (docs/TRAINING.md, "Gradient clipping
+        // against the KL blow-up").
         c.gradientClipNorm = 10
     }
 }
