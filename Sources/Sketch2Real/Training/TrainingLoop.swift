@@ -40,8 +40,8 @@ final class TrainingLoop {
     var tensorboard: TensorBoardWriter?
     /// Said when the run starts (a resume with another world size).
     private(set) var notes: [String] = []
-    /// Checkpoint names of the trained networks, to label their gradient norms.
-    private let roleNames: [ObjectIdentifier: String]
+    /// Log keys of the trained networks' gradient norms (`grad_norm_` + checkpoint name).
+    private let gradientNormKeys: [ObjectIdentifier: String]
     /// With `gradientClipNorm`: each network's gradient norm before clipping, at its latest update.
     private(set) var gradientNorms: [String: Double] = [:]
     /// Only rank 0 writes the run folder: checkpoints, logs, samples, validation grids.
@@ -84,7 +84,7 @@ final class TrainingLoop {
     init(config: TrainingConfig, run: RunFolder, dataRoot: String, scheduler: LearningRateScheduler,
          checkpoint: Checkpoint?, trained: TrainedNetworks, parallel: DataParallel? = nil) throws {
         let (networks, optimizers) = (trained.networks, trained.optimizers)
-        roleNames = Dictionary(uniqueKeysWithValues: networks.map { (ObjectIdentifier($0.value), $0.key) })
+        gradientNormKeys = Dictionary(uniqueKeysWithValues: networks.map { (ObjectIdentifier($0.value), "grad_norm_" + $0.key) })
         self.parallel = parallel
         if let parallel, parallel.worldSize > 1 { try DataParallel.check(config) }
         self.config = config
@@ -264,7 +264,7 @@ final class TrainingLoop {
         guard config.gradientClipNorm > 0 else { return }
         for case let module? in modules {
             let norm = clipGradientNorm(module.trainableParameters(), maxNorm: config.gradientClipNorm)
-            gradientNorms["grad_norm_" + (roleNames[ObjectIdentifier(module)] ?? "?")] = norm
+            gradientNorms[gradientNormKeys[ObjectIdentifier(module)] ?? "grad_norm_?"] = norm
         }
     }
 
