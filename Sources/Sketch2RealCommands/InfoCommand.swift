@@ -20,6 +20,7 @@ struct InfoCommand: ParsableCommand {
         for line in report.lines(matmulGFLOPS: gflops) { print(line) }
         let (precision, reason) = runtime.resolvedPrecision
         print("precision    \(precision.rawValue) (\(reason); --precision fp32|bf16|auto)")
+        print("bfloat16     \(PrecisionChoice.bfloat16Support())")
         let choices = Torch.transposedConvolutionChoices
         print("kernels      transposed convolutions: the faster of oneDNN and im2col per shape, measured on first use; "
             + "\(choices.measured) shape(s) known (\(choices.oneDNN) oneDNN, \(choices.im2col) im2col)"

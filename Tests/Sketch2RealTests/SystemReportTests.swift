@@ -32,6 +32,26 @@ final class SystemReportTests: XCTestCase {
         XCTAssertEqual(SystemReport.cpuCapability(config: "  - CPU capability usage: AVX2\n"), "AVX2")
     }
 
+    /// Features hidden by SKETCH2REAL_HIDE_CPU_FEATURES or above oneDNN's cap are not offered to
+    /// `--precision auto`, and `info` calls bfloat16 emulated there.
+    func testHiddenAndCappedFeaturesAreNotReachable() {
+        let all = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile"]
+        XCTAssertEqual(SystemReport.reachable(all, environment: [:]), all)
+        XCTAssertEqual(SystemReport.reachable(all, environment: ["ONEDNN_MAX_CPU_ISA": "AVX2"]), ["avx2", "fma"])
+        XCTAssertEqual(SystemReport.reachable(all, environment: ["SKETCH2REAL_HIDE_CPU_FEATURES": "avx512"]), ["avx2", "fma"])
+        XCTAssertEqual(SystemReport.reachable(all, environment: ["ONEDNN_MAX_CPU_ISA": "avx512_core"]),
+                       ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni"])
+        XCTAssertEqual(SystemReport.reachable(all, environment: ["SKETCH2REAL_HIDE_CPU_FEATURES": "avx512_bf16"]),
+                       ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni"])
+        XCTAssertEqual(SystemReport.reachable(all, environment: ["ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"]),
+                       ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16"])
+        XCTAssertEqual(SystemReport.reachable(all, environment: ["ONEDNN_MAX_CPU_ISA": "ALL"]), all)
+        let capped = SystemReport.reachable(all, environment: ["ONEDNN_MAX_CPU_ISA": "AVX2"])
+        XCTAssertEqual(PrecisionChoice.auto.resolve(cpuFeatures: capped, oneDNN: true).precision, .fp32)
+        XCTAssertTrue(PrecisionChoice.bfloat16Support(cpuFeatures: capped, oneDNN: true).hasPrefix("emulated"))
+        XCTAssertTrue(PrecisionChoice.bfloat16Support(cpuFeatures: all, oneDNN: true).hasPrefix("native"))
+    }
+
     /// This process links the real libtorch: the report must see it, its BLAS and a plausible speed.
     func testLiveReport() {
         let report = SystemReport.collect()

@@ -5,6 +5,15 @@ import Torch
 public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
     case fp32, bf16, auto
 
+    /// One sentence on how this machine computes bfloat16: natively, or emulated and slower.
+    public static func bfloat16Support(cpuFeatures: [String] = SystemReport.cpuFeatures(),
+                                       oneDNN: Bool = Torch.isMKLDNNAvailable) -> String {
+        let native = cpuFeatures.filter { ["avx512_bf16", "amx_bf16", "amx_tile"].contains($0) }
+        if oneDNN && !native.isEmpty { return "native (\(native.joined(separator: ", ")) through oneDNN)" }
+        return "emulated: " + (oneDNN ? "no avx512_bf16, amx_bf16 or amx_tile flag" : "libtorch has no oneDNN")
+            + "; --precision bf16 runs, slower than float32 (docs/PERFORMANCE.md)"
+    }
+
     /// The precision to run in and why. `auto` picks bfloat16 where the processor computes it
     /// natively (the `avx512_bf16` or `amx_bf16`/`amx_tile` flags) and libtorch can reach those
     /// kernels through oneDNN; float32 everywhere else, where bfloat16 is emulated and slower.

@@ -36,7 +36,7 @@ public struct SystemReport: Sendable {
             threads: Torch.threads,
             interopThreads: Torch.interopThreads,
             cpuModel: cpuModel(cpuinfo: cpu),
-            cpuFeatures: cpuFeatures(cpuinfo: cpu),
+            cpuFeatures: reachable(cpuFeatures(cpuinfo: cpu), environment: ProcessInfo.processInfo.environment),
             libtorchCPUCapability: cpuCapability(config: Torch.buildConfiguration),
             devices: devices,
             blas: blasLibrary(maps: maps),
@@ -64,8 +64,37 @@ public struct SystemReport: Sendable {
         return "unknown"
     }
 
-    /// This machine's SIMD features (as `collect()` reports them), read from /proc/cpuinfo alone.
-    public static func cpuFeatures() -> [String] { cpuFeatures(cpuinfo: readWholeFile("/proc/cpuinfo")) }
+    /// This machine's SIMD features (as `collect()` reports them) that libtorch's kernels may use:
+    /// /proc/cpuinfo's, less those that `SKETCH2REAL_HIDE_CPU_FEATURES` hides and those above
+    /// oneDNN's `ONEDNN_MAX_CPU_ISA` cap (the bfloat16 and AMX kernels live in oneDNN).
+    public static func cpuFeatures(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        reachable(cpuFeatures(cpuinfo: readWholeFile("/proc/cpuinfo")), environment: environment)
+    }
+
+    /// `features` less what the environment hides from libtorch (see `cpuFeatures()`).
+    static func reachable(_ features: [String], environment: [String: String]) -> [String] {
+        var hidden: (String) -> Bool = { _ in false }
+        for name in (environment["SKETCH2REAL_HIDE_CPU_FEATURES"] ?? "").split(separator: ",") {
+            let previous = hidden
+            switch name {
+            case "avx512": hidden = { previous($0) || $0.hasPrefix("avx512") || $0.hasPrefix("amx") }
+            case "avx512_bf16": hidden = { previous($0) || $0 == "avx512_bf16" || $0.hasPrefix("amx") }
+            default: break
+            }
+        }
+        let cap = (environment["ONEDNN_MAX_CPU_ISA"] ?? environment["DNNL_MAX_CPU_ISA"])?.uppercased()
+        if let cap, !cap.isEmpty, cap != "ALL", cap != "DEFAULT" {
+            let previous = hidden
+            if !cap.hasPrefix("AVX512") {
+                hidden = { previous($0) || $0.hasPrefix("avx512") || $0.hasPrefix("amx") }
+            } else if !cap.contains("BF16") && !cap.contains("FP16") && !cap.contains("AMX") {
+                hidden = { previous($0) || $0 == "avx512_bf16" || $0.hasPrefix("amx") }
+            } else if !cap.contains("AMX") {
+                hidden = { previous($0) || $0.hasPrefix("amx") }
+            }
+        }
+        return features.filter { !hidden($0) }
+    }
 
     /// SIMD features that matter to libtorch's kernels, in a fixed order.
     static func cpuFeatures(cpuinfo: String) -> [String] {

@@ -1,0 +1,67 @@
+// SKETCH2REAL_HIDE_CPU_FEATURES: makes libtorch choose its kernels as on a processor without
+// some of this one's features, so that one machine can run the paths of another in tests.
+//
+// ATEN_CPU_CAPABILITY caps ATen's own vectorised kernels and ONEDNN_MAX_CPU_ISA caps oneDNN's,
+// but libtorch 1.13 decides whether a bfloat16 convolution or matrix product goes to oneDNN at
+// all from cpuinfo's flags (mkldnn_bf16_device_check: AVX-512 BW, VL and DQ). On a processor
+// without AVX-512 (AMD Zen 3) those calls take ATen's own bfloat16 kernels instead, whose
+// rounding differs. Debian's libtorch links libcpuinfo dynamically, so clearing the flags in
+// its shared `cpuinfo_isa` after initialisation changes what libtorch sees; the symbols are
+// looked up at run time, so a libtorch with cpuinfo built in links as before. Later libtorch
+// releases ask oneDNN itself (ideep::has_bf16_type_support), which ONEDNN_MAX_CPU_ISA caps.
+//
+// Values, comma-separated: "avx512" (every AVX-512 flag, as AMD Zen 3 or Intel before Skylake),
+// "avx512_bf16" (bfloat16 instructions only, as Skylake-X or Ice Lake).
+//
+// ONEDNN_MAX_CPU_ISA below AVX-512 hides AVX-512 the same way. Without that, libtorch 1.13 still
+// sends bfloat16 convolutions to oneDNN, which has no bfloat16 kernel under that cap and fails
+// ("could not create a primitive descriptor iterator"): a path that no real processor takes.
+#include <torch/version.h>
+
+#if TORCH_VERSION_MAJOR < 2 && __has_include(<cpuinfo.h>)
+#include <cpuinfo.h>
+
+#include <dlfcn.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+struct HiddenCPUFeatures {
+  HiddenCPUFeatures() {
+    const char *hide = std::getenv("SKETCH2REAL_HIDE_CPU_FEATURES");
+    std::string list(hide ? hide : "");
+    const char *cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+    if (!cap || !*cap) cap = std::getenv("DNNL_MAX_CPU_ISA");
+    if (cap && *cap) {
+      std::string isa(cap);
+      for (auto &c : isa) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (isa != "ALL" && isa != "DEFAULT" && isa.rfind("AVX512", 0) != 0) list += ",avx512";
+    }
+    if (list.empty()) return;
+    using Initialize = bool (*)();
+    const auto initialize = reinterpret_cast<Initialize>(dlsym(RTLD_DEFAULT, "cpuinfo_initialize"));
+    auto *isa = static_cast<cpuinfo_x86_isa *>(dlsym(RTLD_DEFAULT, "cpuinfo_isa"));
+    if (!initialize || !isa || !initialize()) return;
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t end = list.find(',', start);
+      if (end == std::string::npos) end = list.size();
+      const std::string name = list.substr(start, end - start);
+      if (name == "avx512") {
+        isa->avx512f = isa->avx512pf = isa->avx512er = isa->avx512cd = false;
+        isa->avx512dq = isa->avx512bw = isa->avx512vl = isa->avx512ifma = false;
+        isa->avx512vbmi = isa->avx512vbmi2 = isa->avx512bitalg = false;
+        isa->avx512vpopcntdq = isa->avx512vnni = isa->avx512bf16 = false;
+        isa->avx512vp2intersect = isa->avx512_4vnniw = isa->avx512_4fmaps = false;
+      } else if (name == "avx512_bf16") {
+        isa->avx512bf16 = false;
+      }
+      start = end + 1;
+    }
+  }
+} hidden_cpu_features;
+} // namespace
+#endif
