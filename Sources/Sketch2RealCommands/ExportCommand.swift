@@ -34,46 +34,61 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        if format == "pth" {
-            let (generator, config) = try GeneratorFile.load(source)
+        // Everything is read, built and encoded before anything is written, and nothing is
+        // written over a file the export reads: a failure leaves every file as it was.
+        let input = try GeneratorFile.storedFile(source)
+        let stored = try GeneratorFile.load(source, withEncoder: true)
+        let (generator, config) = (stored.generator, stored.config)
+        let encoder = config.model.usesEncoder ? stored.encoder : nil
+        var files: [(data: Data, path: String)] = []
+        var lines: [String] = []
+        let encoderPath = { (suffix: String) in ((out as NSString).deletingPathExtension) + "-encoder." + suffix }
+        switch format {
+        case "pth":
             let data = try TorchCheckpointWriter.data(generator.stateDict().map { (name: $0.0, tensor: $0.1) })
-            try AtomicFile.write(data, to: out)
-            print(String(format: "wrote %@ (%@ generator's state dict for torch.load, %d tensors, %.1f MB)", out, config.model.rawValue,
-                         generator.stateDict().count, Double(data.count) / 1e6))
-            if config.model.usesEncoder, let encoder = try GeneratorFile.loadMultimodal(source).encoder {
-                let path = ((out as NSString).deletingPathExtension) + "-encoder.pth"
-                try AtomicFile.write(try TorchCheckpointWriter.data(encoder.stateDict().map { (name: $0.0, tensor: $0.1) }), to: path)
-                print("wrote \(path) (the encoder E's state dict)")
+            files.append((data, out))
+            lines.append(String(format: "wrote %@ (%@ generator's state dict for torch.load, %d tensors, %.1f MB)", out, config.model.rawValue,
+                                generator.stateDict().count, Double(data.count) / 1e6))
+            if let encoder {
+                files.append((try TorchCheckpointWriter.data(encoder.stateDict().map { (name: $0.0, tensor: $0.1) }), encoderPath("pth")))
+                lines.append("wrote \(encoderPath("pth")) (the encoder E's state dict)")
             }
-            return
-        }
-        if format == "onnx" {
-            let (generator, config) = try GeneratorFile.load(source)
+        case "onnx":
             let bytes = try ONNXExport.model(generator, config: config)
-            try AtomicFile.write(Data(bytes), to: out)
-            print(String(format: "wrote %@ (%@ generator as ONNX opset %d, %d parameters, %.1f MB)", out, config.model.rawValue,
-                         Int(ONNXExport.opset), generator.parameterCount, Double(bytes.count) / 1e6))
-            if config.model.usesEncoder, let encoder = try GeneratorFile.loadMultimodal(source).encoder {
-                let path = ((out as NSString).deletingPathExtension) + "-encoder.onnx"
-                try AtomicFile.write(Data(try ONNXExport.encoder(encoder, config: config)), to: path)
-                print("wrote \(path) (the encoder E: photo → mu, logvar)")
+            files.append((Data(bytes), out))
+            lines.append(String(format: "wrote %@ (%@ generator as ONNX opset %d, %d parameters, %.1f MB)", out, config.model.rawValue,
+                                Int(ONNXExport.opset), generator.parameterCount, Double(bytes.count) / 1e6))
+            if let encoder {
+                files.append((Data(try ONNXExport.encoder(encoder, config: config)), encoderPath("onnx")))
+                lines.append("wrote \(encoderPath("onnx")) (the encoder E: photo → mu, logvar)")
             }
-            return
+        default:
+            let withEncoder = config.model.isMultimodal ? encoder : nil
+            let data = try GeneratorFile.exported(generator, encoder: withEncoder, config: config, half: half)
+            files.append((data, out))
+            lines.append(String(format: "wrote %@ (%@ %@, %d parameters, %.1f MB)", out, config.model.rawValue,
+                                withEncoder == nil ? "generator" : "generator and encoder",
+                                generator.parameterCount + (withEncoder?.parameterCount ?? 0), Double(data.count) / 1e6))
         }
-        let (generator, config) = try GeneratorFile.load(source)
-        var what = "generator"
-        var parameters = generator.parameterCount
-        if config.model.isMultimodal {
-            let model = try GeneratorFile.loadMultimodal(source)
-            try GeneratorFile.export(model.generator, encoder: model.encoder, config: config, to: out, half: half)
-            if let encoder = model.encoder {
-                what = "generator and encoder"
-                parameters += encoder.parameterCount
+        try Self.checkOutputs(files.map(\.path), input: input)
+        try AtomicFile.writeAll(files)
+        for line in lines { print(line) }
+    }
+
+    /// Refuses outputs that are the file the export reads (under any name), or each other.
+    static func checkOutputs(_ outputs: [String], input: String) throws {
+        let read = AtomicFile.canonicalPath(input)
+        var seen: Set<String> = []
+        for output in outputs {
+            let path = AtomicFile.canonicalPath(output)
+            if path == read {
+                throw ValidationError("--out \(output) is the file this export reads (\(input)); choose another output so that the model is not overwritten.")
             }
-        } else {
-            try GeneratorFile.export(generator, config: config, to: out, half: half)
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+                throw ValidationError("--out \(output) is a folder; give a file name.")
+            }
+            guard seen.insert(path).inserted else { throw ValidationError("two outputs of this export would both be \(output).") }
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-        print(String(format: "wrote %@ (%@ %@, %d parameters, %.1f MB)", out, config.model.rawValue, what, parameters, Double(size) / 1e6))
     }
 }

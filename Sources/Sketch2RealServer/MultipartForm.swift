@@ -17,8 +17,17 @@ struct MultipartForm {
         parameter("boundary", in: contentType).flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Parses `body`; nil when it is not well-formed multipart with this boundary.
-    static func parse(_ body: [UInt8], boundary: String) -> MultipartForm? {
+    /// The most parts a form may have: the studio's forms have an image and a few fields.
+    static let maximumParts = 32
+    /// The longest a part's header block or its delimiter line may be, so that finding their
+    /// ends never scans far ahead: the parser's work stays linear in the body's size.
+    static let maximumHeaderBytes = 8192
+
+    struct TooManyParts: Error {}
+
+    /// Parses `body`; nil when it is not well-formed multipart with this boundary. Throws
+    /// `TooManyParts` when it has more than `maximumParts` parts.
+    static func parse(_ body: [UInt8], boundary: String) throws -> MultipartForm? {
         let delimiter = Array(("--" + boundary).utf8)
         guard var position = find(delimiter, in: body, from: 0) else { return nil }
         var parts: [Part] = []
@@ -26,9 +35,10 @@ struct MultipartForm {
             position += delimiter.count
             // "--" after a delimiter closes the body.
             if position + 1 < body.count, body[position] == 0x2D, body[position + 1] == 0x2D { break }
-            guard let lineEnd = find([0x0D, 0x0A], in: body, from: position) else { return nil }
+            guard parts.count < maximumParts else { throw TooManyParts() }
+            guard let lineEnd = find([0x0D, 0x0A], in: body, from: position, within: maximumHeaderBytes) else { return nil }
             let headerStart = lineEnd + 2
-            guard let headerEnd = find([0x0D, 0x0A, 0x0D, 0x0A], in: body, from: headerStart) else { return nil }
+            guard let headerEnd = find([0x0D, 0x0A, 0x0D, 0x0A], in: body, from: headerStart, within: maximumHeaderBytes) else { return nil }
             let contentStart = headerEnd + 4
             guard let next = find([0x0D, 0x0A] + delimiter, in: body, from: contentStart) else { return nil }
             let headers = String(decoding: body[headerStart ..< headerEnd], as: UTF8.self)
@@ -63,11 +73,13 @@ struct MultipartForm {
         return nil
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+    /// The first index ≥ `start` where `needle` begins, looking at most `within` bytes ahead.
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int, within: Int = .max) -> Int? {
         guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
         let first = needle[0]
         var i = start
-        while i <= haystack.count - needle.count {
+        let end = within >= haystack.count ? haystack.count - needle.count : Swift.min(haystack.count - needle.count, start + within)
+        while i <= end {
             if haystack[i] == first {
                 var j = 1
                 while j < needle.count && haystack[i + j] == needle[j] { j += 1 }

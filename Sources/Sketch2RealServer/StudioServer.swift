@@ -273,7 +273,13 @@ public final class StudioServer: Sendable {
         }
         var bytes = Array(body.readableBytesView)
         if mediaType == "multipart/form-data" {
-            guard let boundary = MultipartForm.boundary(in: contentType), let form = MultipartForm.parse(bytes, boundary: boundary) else {
+            let parsed: MultipartForm?
+            do {
+                parsed = try MultipartForm.boundary(in: contentType).flatMap { try MultipartForm.parse(bytes, boundary: $0) }
+            } catch {
+                throw StudioError.badRequest("The form has more than \(MultipartForm.maximumParts) parts; send the image and a few fields.")
+            }
+            guard let form = parsed else {
                 throw StudioError.badRequest("The multipart/form-data body could not be parsed; send a well-formed form with a file field named 'image'.")
             }
             guard let file = form.part(named: "image") ?? form.parts.first(where: { $0.filename != nil }) else {

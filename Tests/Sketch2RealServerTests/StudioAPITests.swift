@@ -221,6 +221,12 @@ final class StudioAPITests: StudioTestCase {
         let noFile = TestHTTP.multipart(fields: [("model", "tiny-sragan")], file: nil)
         assertError(try post("/api/translate", noFile, type: "multipart/form-data; boundary=s2r-boundary-1234"), 400, contains: "no file field named 'image'")
         assertError(try post("/api/translate", [0x89], type: "multipart/form-data"), 400, contains: "could not be parsed")
+        // 50,000 empty parts (2.3 MB, under the upload cap): refused at once for their number.
+        let empty = Array("--b\r\nContent-Disposition: form-data; name=\"n\"\r\n\r\n\r\n".utf8)
+        let many = Array([[UInt8]](repeating: empty, count: 50_000).joined()) + Array("--b--\r\n".utf8)
+        let start = Date()
+        assertError(try post("/api/translate", many, type: "multipart/form-data; boundary=b"), 400, contains: "more than 32 parts")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "the parser's cost must stay linear in the body")
         // The server still works.
         XCTAssertEqual(try post("/api/translate", try sketchBytes()).status, 200)
     }

@@ -94,6 +94,12 @@ public enum GeneratorFile {
     /// the metadata; an encoder's weights go beside them under `E.`.
     public static func export(_ generator: any SketchToImageGenerator, encoder: LatentEncoder? = nil, config: TrainingConfig,
                               to path: String, half: Bool = false) throws {
+        try AtomicFile.write(try exported(generator, encoder: encoder, config: config, half: half), to: path)
+    }
+
+    /// The bytes `export` writes.
+    public static func exported(_ generator: any SketchToImageGenerator, encoder: LatentEncoder? = nil, config: TrainingConfig,
+                                half: Bool = false) throws -> Data {
         func stored(_ t: Tensor) -> Tensor { half && t.dtype == .float32 ? t.to(.float16) : t }
         var tensors = generator.stateDict().map { name, t in (name: name, tensor: stored(t)) }
         var metadata = [
@@ -105,7 +111,7 @@ public enum GeneratorFile {
             tensors += encoder.stateDict().map { name, t in (name: encoderPrefix + name, tensor: stored(t)) }
             metadata[encoderKey] = try json(encoder.config)
         }
-        try SafeTensors(tensors: tensors, metadata: metadata).save(path: path)
+        return try SafeTensors(tensors: tensors, metadata: metadata).encode()
     }
 
     /// Loads a generator, in evaluation mode, from an exported .safetensors file, a checkpoint,
@@ -118,6 +124,7 @@ public enum GeneratorFile {
     /// The same, and with `withEncoder` the encoder E when the file holds one: one read of the file.
     public static func load(_ path: String, withEncoder: Bool) throws -> (generator: any SketchToImageGenerator, encoder: LatentEncoder?, config: TrainingConfig) {
         let stored = try read(path)
+        try checkWidths(stored)
         let generator = try building(stored.path) { try make(stored.config) }
         try fill(generator, stored.generator, source: stored.path)
         return (generator, withEncoder ? try encoder(stored) : nil, stored.config)
@@ -137,33 +144,50 @@ public enum GeneratorFile {
         guard stored.config.model.isMultimodal else {
             throw ModelError("\(path): a \(stored.config.model.rawValue) model maps each sketch to one image; sampling needs lsragan, bicyclegan or msgan")
         }
+        try checkWidths(stored)
         let generator = try building(stored.path) { try makeLatent(stored.config) }
         try fill(generator, stored.generator, source: stored.path)
         return MultimodalModel(generator: generator, encoder: try encoder(stored), config: stored.config)
     }
 
-    /// The weights and configuration in a file or a run folder's latest checkpoint.
-    static func read(_ path: String) throws -> (path: String, config: TrainingConfig, generator: [String: Tensor], encoder: [String: Tensor]?) {
+    /// The file that loading `path` reads: `path` itself, or a run folder's latest checkpoint.
+    public static func storedFile(_ path: String) throws -> String {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw ModelError("\(path): \(FileErrorText.missing(path, what: "model file or run folder"))")
         }
-        var file = path
-        if isDir.boolValue {
-            file = RunFolder(path: path).latestCheckpoint
-            guard FileManager.default.fileExists(atPath: file) else {
-                throw ModelError("\(path): no checkpoint in this run folder (expected \(file))")
-            }
+        guard isDir.boolValue else { return path }
+        let file = RunFolder(path: path).latestCheckpoint
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw ModelError("\(path): no checkpoint in this run folder (expected \(file))")
         }
+        return file
+    }
+
+    /// The weights and configuration in a file or a run folder's latest checkpoint.
+    static func read(_ path: String) throws -> (path: String, config: TrainingConfig, generator: [String: Tensor], encoder: [String: Tensor]?) {
+        let file = try storedFile(path)
         let contents: SafeTensors
         do {
             contents = try SafeTensors.load(path: file)
         } catch let e as TorchError {
+            // A PyTorch file (a zip archive, or the legacy pickle) is imported first.
+            if let handle = FileHandle(forReadingAtPath: file), let head = try? handle.read(upToCount: 2) {
+                try? handle.close()
+                if head == Data([0x50, 0x4B]) || head.first == 0x80 {
+                    throw ModelError("\(file): a PyTorch checkpoint, not a Sketch2Real model; bring it in first with `sketch2real import \(file) --model pix2pix|bicyclegan|sragan|lsragan --out model.safetensors`, then use model.safetensors")
+                }
+            }
             throw ModelError(e.message)
         }
         if contents.metadata["format"] == Checkpoint.format {
             let checkpoint = try Checkpoint.decode(try Data(contentsOf: URL(fileURLWithPath: file)), source: file)
-            let config = try TrainingConfig.from(json: checkpoint.configuration)
+            let config: TrainingConfig
+            do {
+                config = try TrainingConfig.from(json: checkpoint.configuration)
+            } catch {
+                throw ModelError("\(file): its stored training configuration is not readable (\(error)); the checkpoint is damaged")
+            }
             guard let g = checkpoint.networks["G"] else { throw ModelError("\(file): checkpoint holds no generator") }
             return (file, config, g, checkpoint.networks["E"])
         }
@@ -185,6 +209,24 @@ public enum GeneratorFile {
             }
         }
         return (file, config, generator, encoder.isEmpty ? nil : encoder)
+    }
+
+    /// Checks a stored configuration against the stored weights before anything is built, so
+    /// that a configuration asking for a far larger network than the file holds (a crafted or
+    /// damaged file) is refused before its memory is allocated: the first layer's width of the
+    /// generator (and of the encoder) must be the out-channels of one of its stored weights.
+    static func checkWidths(_ stored: (path: String, config: TrainingConfig, generator: [String: Tensor], encoder: [String: Tensor]?)) throws {
+        func outChannels(_ weights: [String: Tensor]) -> Set<Int> {
+            Set(weights.values.compactMap { t in t.shape.count == 4 ? t.shape[0] : nil })
+        }
+        let config = stored.config.resolved
+        let width = config.model.family.generatorWidth(config)
+        guard outChannels(stored.generator).contains(width) else {
+            throw ModelError("\(stored.path): its stored configuration asks for a \(config.generatorName) generator \(width) wide (ngf), but no stored generator weight has \(width) output channels; the configuration does not describe these weights — export the model again with `sketch2real export`")
+        }
+        if let encoder = stored.encoder, config.model.usesEncoder, !outChannels(encoder).contains(config.encoder.nef) {
+            throw ModelError("\(stored.path): its stored configuration asks for an encoder \(config.encoder.nef) wide (nef), but no stored encoder weight has \(config.encoder.nef) output channels; the configuration does not describe these weights")
+        }
     }
 
     /// Builds a network from a stored configuration; a configuration the builders refuse (an

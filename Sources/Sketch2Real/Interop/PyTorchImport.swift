@@ -30,7 +30,7 @@ public enum PyTorchImport {
             guard let t = weights[key] else {
                 throw InteropError("\(source): no tensor '\(key)', which a pix2pix \(netG) generator has; is --netG right? (the file has \(Module.abbreviate(weights.keys.sorted())))")
             }
-            return t.shape
+            return try convolutionShape(t, key, source: source)
         }
         let first = try shape(unet ? "model.model.0.weight" : "model.1.weight")
         let lastKey = unet ? "model.model.3.weight"
@@ -65,11 +65,11 @@ public enum PyTorchImport {
     public static func bicycleGAN(generator state: [String: Tensor], encoder encoderState: [String: Tensor]?, nz given: Int?,
                                   source: String) throws -> MultimodalModel {
         let g = unwrapped(state)
-        func shape(_ weights: [String: Tensor], _ key: String, _ what: String) throws -> [Int] {
+        func shape(_ weights: [String: Tensor], _ key: String, _ what: String, rank: Int = 4) throws -> [Int] {
             guard let t = weights[key] else {
                 throw InteropError("\(source): no tensor '\(key)', which a BicycleGAN \(what) has (the file has \(Module.abbreviate(weights.keys.sorted())))")
             }
-            return t.shape
+            return try convolutionShape(t, key, rank: rank, source: source)
         }
         // Levels: how deep `submodule.` nests below `model.`.
         var levels = 0
@@ -86,7 +86,7 @@ public enum PyTorchImport {
             let weights = unwrapped(encoderState)
             encoder = weights
             let first = try shape(weights, "conv.0.weight", "encoder (E_ResNet)")
-            let head = try shape(weights, "fc.0.weight", "encoder (E_ResNet)")
+            let head = try shape(weights, "fc.0.weight", "encoder (E_ResNet)", rank: 2)
             e.nef = first[0]
             e.inputChannels = first[1]
             e.latentChannels = head[0]
@@ -156,9 +156,11 @@ public enum PyTorchImport {
         if let encoderState {
             guard multimodal else { throw InteropError("--encoder belongs to lsragan (and bicyclegan) models") }
             let weights = unwrapped(encoderState)
-            guard let first = weights["conv.0.weight"]?.shape, let head = weights["fc.0.weight"]?.shape else {
+            guard let firstTensor = weights["conv.0.weight"], let headTensor = weights["fc.0.weight"] else {
                 throw InteropError("\(source): the encoder file has no conv.0.weight or fc.0.weight, so it is not an encoder from reference/multimodal.py")
             }
+            let first = try convolutionShape(firstTensor, "conv.0.weight", source: source)
+            let head = try convolutionShape(headTensor, "fc.0.weight", rank: 2, source: source)
             config.encoder.nef = first[0]
             config.encoder.blocks = (1...).first { !weights.keys.contains("conv.\($0).shortcut.1.weight") }! - 1
             config.encoder.norm = weights.keys.contains { $0.hasSuffix(".running_mean") } ? .batch : .instance
@@ -177,6 +179,31 @@ public enum PyTorchImport {
         return (generator, encoder, config)
     }
 
+    /// The shape of `tensor`, a layer's weight of `rank` dimensions (4 for a convolution, 2 for
+    /// a linear layer), each at least 1: checked before any dimension is read.
+    static func convolutionShape(_ tensor: Tensor, _ key: String, rank: Int = 4, source: String) throws -> [Int] {
+        let shape = tensor.shape
+        guard shape.count == rank, shape.allSatisfy({ $0 >= 1 }) else {
+            throw InteropError("\(source): tensor '\(key)' has shape \(shape); a \(rank == 4 ? "convolution" : "linear layer")'s weight has \(rank) dimensions, each at least 1")
+        }
+        return shape
+    }
+
+    /// Refuses weights that cannot be a trained network's: integers or booleans where the network
+    /// holds floating-point values, and NaN or infinite values.
+    static func checkValues(_ weights: [String: Tensor], against module: Module, source: String) throws {
+        for (name, expected) in module.stateDict() {
+            guard let t = weights[name], expected.dtype.isFloatingPoint else { continue }
+            guard t.dtype.isFloatingPoint else {
+                throw InteropError("\(source): tensor '\(name)' holds \(t.dtype) values where the network has floating-point weights; the file is not a trained network's state dict")
+            }
+            // x·0 is 0 for every finite x and NaN for NaN and ±∞, so the sum tells.
+            if t.count > 0, ((t.to(.float64) * 0.0).sum().item() as Double).isNaN {
+                throw InteropError("\(source): tensor '\(name)' holds NaN or infinite values; a network with them draws nothing")
+            }
+        }
+    }
+
     /// Checks names and shapes, then copies; batch norm's `num_batches_tracked` (absent from
     /// checkpoints saved before PyTorch 0.4.1, and unused by inference) may be missing.
     static func load(_ weights: [String: Tensor], into module: Module, source: String, what: String) throws {
@@ -189,6 +216,7 @@ public enum PyTorchImport {
         } catch let e as TorchError {
             throw InteropError("\(source): \(e.message.replacingOccurrences(of: "checkpoint network '\(what)' does not match the model", with: "the tensors do not match a \(what)"))")
         }
+        try checkValues(filled, against: module, source: source)
         try module.loadStateDict(filled.mapValues { $0.dtype == .float16 || $0.dtype == .bfloat16 || $0.dtype == .float64 ? $0.to(.float32) : $0 })
     }
 }

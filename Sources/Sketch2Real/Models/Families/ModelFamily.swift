@@ -85,6 +85,7 @@ public struct ModelFamily: Sendable {
     var stride: @Sendable (TrainingConfig) -> Int { generator.stride }
     var validateGenerator: @Sendable (TrainingConfig) throws -> Void { generator.validate }
     var makeGenerator: @Sendable (TrainingConfig) throws -> any SketchToImageGenerator { generator.make }
+    var generatorWidth: @Sendable (TrainingConfig) -> Int { generator.width }
 
     /// Keeps the generator's code length equal to `multimodal.nz` (0 where it takes none).
     func syncLatent(_ c: inout TrainingConfig) {
@@ -107,14 +108,18 @@ struct GeneratorSection: Sendable {
     let stride: @Sendable (TrainingConfig) -> Int
     let validate: @Sendable (TrainingConfig) throws -> Void
     let make: @Sendable (TrainingConfig) throws -> any SketchToImageGenerator
+    /// The width of the first layer (ngf): the out-channels of one of the generator's weights.
+    let width: @Sendable (TrainingConfig) -> Int
 
     static let sragan = GeneratorSection(name: "sragan", settings: { try ModelRegistry.json($0.sragan) }, stride: { $0.sragan.stride },
-                                         validate: { try $0.sragan.validate() }, make: { try SRAGANGenerator($0.sragan) })
+                                         validate: { try $0.sragan.validate() }, make: { try SRAGANGenerator($0.sragan) },
+                                         width: { $0.sragan.ngf })
     static let pix2pix = GeneratorSection(name: "pix2pix", settings: { try ModelRegistry.json($0.pix2pix) }, stride: { $0.pix2pix.stride },
-                                          validate: { try $0.pix2pix.validate() }, make: { try Pix2PixGenerator($0.pix2pix) })
+                                          validate: { try $0.pix2pix.validate() }, make: { try Pix2PixGenerator($0.pix2pix) },
+                                          width: { $0.pix2pix.ngf })
     static let latentUNet = GeneratorSection(name: "latentUNet", settings: { try ModelRegistry.json($0.latentUNet) },
                                              stride: { $0.latentUNet.stride }, validate: { try $0.latentUNet.validate() },
-                                             make: { try LatentUNetGenerator($0.latentUNet) })
+                                             make: { try LatentUNetGenerator($0.latentUNet) }, width: { $0.latentUNet.ngf })
 }
 
 /// The model families `train`, `bench` and every loader know. Adding a model is a file that
