@@ -227,6 +227,32 @@ final class HostileCheckpointTests: XCTestCase {
         for r in table { print("| \(r.surface) | \(r.cases) | \(r.crashes) | \(r.hangs) | \(r.unnamed) | \(r.changed) |") }
     }
 
+    /// A real pix2pix checkpoint that `torch.save` wrote wrapped in a training dict with floats
+    /// and integers of both signs (as training scripts save it) imports, and translates.
+    func testATrainingScriptsCheckpointImportsAndTranslates() throws {
+        let folder = makeTemporaryFolder(self)
+        let wrapped = folder + "/checkpoint.pth"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", """
+            import sys, torch
+            sd = torch.load(sys.argv[1])
+            torch.save({"state_dict": sd, "epoch": 7, "step": -3, "best_loss": -0.25, "lr": 2e-4, "big": -(1 << 40),
+                        "history": [1.5, -2.5], "note": "latest"}, sys.argv[2])
+            """, ImportTests.folder + "/resnet6.pth", wrapped]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let model = folder + "/model.safetensors"
+        var run = try runProgramBounded(["import", wrapped, "--model", "pix2pix", "--netG", "resnet_6blocks", "--out", model], timeout: 300)
+        XCTAssertEqual(run.status, 0, run.text)
+        try gradientImage(width: 64, height: 64, phase: 0.2).grayscale().rgb().save(path: folder + "/sketch.png")
+        run = try runProgramBounded(["translate", folder + "/sketch.png", "--model", model, "--out", folder + "/out"], timeout: 300)
+        XCTAssertEqual(run.status, 0, run.text)
+        let written = try FileManager.default.contentsOfDirectory(atPath: folder + "/out")
+        XCTAssertEqual(written.filter { $0.hasSuffix(".png") }.count, 1, "\(written)")
+    }
+
     /// `export` never writes over the file it reads, under any name, for any format; the model
     /// stays loadable afterwards.
     func testExportRefusesToOverwriteItsInput() throws {
