@@ -4,19 +4,17 @@ code at the input only, MSGAN's pix2pix + z). LSRAGAN's generator is `sragan.SRA
 with `latentChannels` (and optionally `latentAtEveryStage`).
 
 State-dict names, shapes and order equal those of the Swift `LatentEncoder` and
-`LatentUNetGenerator`. `load_encoder(path)` reads the encoder that `sketch2real export` stores
-beside an lsragan or bicyclegan generator; `sragan.load_generator(path)` reads the generator.
+`LatentUNetGenerator`. `load.load_encoder(path)` reads the encoder that `sketch2real export`
+stores beside an lsragan or bicyclegan generator; `load.load_generator(path)` reads the generator.
 """
-
-import json
 
 import torch
 import torch.nn as nn
 
 if __package__:
-    from .sragan import ENCODER_KEY, ENCODER_PREFIX, norm_layer, with_defaults, with_tiled_code
+    from .layers import norm_layer, with_defaults, with_tiled_code
 else:
-    from sragan import ENCODER_KEY, ENCODER_PREFIX, norm_layer, with_defaults, with_tiled_code
+    from layers import norm_layer, with_defaults, with_tiled_code
 
 # The Swift LatentEncoderConfig's fields and defaults.
 ENCODER_DEFAULTS = {
@@ -153,20 +151,3 @@ class LatentUNetGenerator(nn.Module):
 
     def forward(self, x, z):
         return self.model(x, z)
-
-
-def load_encoder(path, device="cpu"):
-    """Reads the encoder stored beside a multimodal generator by `sketch2real export`, in
-    evaluation mode and float32. Returns (module, config)."""
-    from safetensors import safe_open
-
-    with safe_open(path, framework="pt", device=str(device)) as f:
-        metadata = f.metadata() or {}
-        state = {name[len(ENCODER_PREFIX):]: f.get_tensor(name) for name in f.keys() if name.startswith(ENCODER_PREFIX)}
-    if ENCODER_KEY not in metadata or not state:
-        raise ValueError(f"{path}: holds no encoder (only lsragan and bicyclegan models have one)")
-    config = json.loads(metadata[ENCODER_KEY])
-    model = LatentEncoder(config)
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True)
-    model.to(device).eval()
-    return model, config

@@ -9,9 +9,9 @@ import torch
 import torch.nn as nn
 
 if __package__:
-    from .sragan import AttentionResidualBlock, conv_bias, norm_layer, with_defaults
+    from .layers import AttentionResidualBlock, conv_bias, norm_layer, with_defaults
 else:
-    from sragan import AttentionResidualBlock, conv_bias, norm_layer, with_defaults
+    from layers import AttentionResidualBlock, conv_bias, norm_layer, with_defaults
 
 # The Swift Pix2PixConfig's fields and defaults.
 PIX2PIX_DEFAULTS = {

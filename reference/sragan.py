@@ -3,21 +3,19 @@
 The modules are built so that `state_dict()` names, shapes and order equal those of the Swift
 modules (`SRAGANGenerator`, `PatchDiscriminator`, `MultiScaleDiscriminator`) for the same
 configuration, and their forward passes compute the same functions. A generator exported by
-`sketch2real export` loads with `load_generator(path)`.
+`sketch2real export` loads with `load.load_generator(path)`.
 
-Works with PyTorch 1.13 or later; reading exported files needs the `safetensors` package.
+Works with PyTorch 1.13 or later.
 """
-
-import json
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-MODEL_KEY = "sketch2real.model"
-CONFIG_KEY = "sketch2real.config"
-ENCODER_KEY = "sketch2real.encoder"
-ENCODER_PREFIX = "E."
+if __package__:
+    from .layers import AttentionResidualBlock, conv_bias, norm_layer, with_defaults, with_tiled_code
+else:
+    from layers import AttentionResidualBlock, conv_bias, norm_layer, with_defaults, with_tiled_code
 
 # The Swift SRAGANConfig's fields and defaults, spelled as its Codable conformance writes them.
 SRAGAN_DEFAULTS = {
@@ -47,109 +45,6 @@ DISCRIMINATOR_DEFAULTS = {
     "widthFactorPerScale": 0.5,
     "spectralNorm": False,
 }
-
-
-def norm_layer(kind, channels):
-    """"instance": no affine parameters and no running statistics (pix2pix's setting);
-    "layer": one group over channels and pixels with per-channel affine parameters."""
-    if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "layer":
-        return nn.GroupNorm(1, channels)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"unknown norm {kind!r}")
-
-
-def conv_bias(kind):
-    # Batch norm's shift makes a bias redundant; the other settings keep it.
-    return kind != "batch"
-
-
-def with_defaults(config, defaults):
-    unknown = set(config) - set(defaults)
-    if unknown:
-        raise ValueError(f"unknown configuration fields: {sorted(unknown)}")
-    return {**defaults, **config}
-
-
-class ChannelGate(nn.Module):
-    """Average- and max-pooled channel descriptors through one shared MLP, summed, sigmoid."""
-
-    def __init__(self, channels, reduction=16):
-        super().__init__()
-        hidden = max(1, channels // reduction)
-        self.mlp = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(), nn.Linear(hidden, channels))
-
-    def forward(self, x):
-        avg = x.mean(dim=(2, 3))
-        peak = x.amax(dim=(2, 3))
-        scale = torch.sigmoid(self.mlp(avg) + self.mlp(peak))
-        return x * scale[:, :, None, None]
-
-
-class SpatialGate(nn.Module):
-    """Channel-wise max and mean maps → 7×7 conv (no bias) → batch norm → sigmoid weight."""
-
-    def __init__(self, kernel_size=7):
-        super().__init__()
-        self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
-        self.bn = nn.BatchNorm2d(1)
-
-    def forward(self, x):
-        pooled = torch.cat([x.amax(dim=1, keepdim=True), x.mean(dim=1, keepdim=True)], dim=1)
-        return x * torch.sigmoid(self.bn(self.conv(pooled)))
-
-
-class CBAM(nn.Module):
-    def __init__(self, channels, reduction=16):
-        super().__init__()
-        self.channel_gate = ChannelGate(channels, reduction)
-        self.spatial_gate = SpatialGate()
-
-    def forward(self, x):
-        return self.spatial_gate(self.channel_gate(x))
-
-
-class AttentionResidualBlock(nn.Module):
-    """x + attention(conv_block(x)); without attention, pix2pix's ResnetBlock. With
-    `latent_channels` > 0, `modulation` maps a code z to a per-channel scale and shift for each
-    of the two norms: norm(h) * (1 + gamma) + beta (adaptive instance norm)."""
-
-    def __init__(self, channels, norm="instance", dropout=False, attention=False, reduction=16, latent_channels=0):
-        super().__init__()
-        bias = conv_bias(norm)
-        layers = [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(norm, channels),
-                  nn.ReLU()]
-        if dropout:
-            layers.append(nn.Dropout(0.5))
-        layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(norm, channels)]
-        self.norm_positions = [2, len(layers) - 1]
-        self.conv_block = nn.Sequential(*layers)
-        self.attention = CBAM(channels, reduction) if attention else None
-        self.modulation = nn.Linear(latent_channels, 4 * channels) if latent_channels > 0 else None
-
-    def forward(self, x, z=None):
-        if self.modulation is None or z is None:
-            residual = self.conv_block(x)
-        else:
-            params = self.modulation(z)[:, :, None, None].chunk(4, dim=1)
-            residual = x
-            for i, layer in enumerate(self.conv_block):
-                residual = layer(residual)
-                if i in self.norm_positions:
-                    k = self.norm_positions.index(i)
-                    residual = residual * (params[2 * k] + 1) + params[2 * k + 1]
-        if self.attention is not None:
-            residual = self.attention(residual)
-        return x + residual
-
-
-def with_tiled_code(h, z):
-    """cat(h, z tiled over h's height and width) on the channel axis."""
-    return torch.cat([h, z[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])], dim=1)
 
 
 def has_attention(config, block):
@@ -287,44 +182,3 @@ class MultiScaleDiscriminator(nn.Module):
                 x = self.downsample(x)
             out.append(d(x))
         return out
-
-
-def build_generator(kind, config):
-    """The PyTorch module for an exported model's kind ("sragan", "pix2pix", "lsragan",
-    "bicyclegan" or "msgan") and configuration."""
-    if kind in ("sragan", "lsragan"):
-        return SRAGANGenerator(config)
-    if kind == "pix2pix":
-        if __package__:
-            from .pix2pix import Pix2PixGenerator
-        else:
-            from pix2pix import Pix2PixGenerator
-        return Pix2PixGenerator(config)
-    if kind in ("bicyclegan", "msgan"):
-        if __package__:
-            from .multimodal import LatentUNetGenerator
-        else:
-            from multimodal import LatentUNetGenerator
-        return LatentUNetGenerator(config)
-    raise ValueError(f"unknown model kind {kind!r}")
-
-
-def load_generator(path, device="cpu"):
-    """Reads a generator exported by Sketch2Real (safetensors with the configuration in its
-    metadata), in evaluation mode and float32. Returns (module, kind, config)."""
-    from safetensors import safe_open
-
-    with safe_open(path, framework="pt", device=str(device)) as f:
-        metadata = f.metadata() or {}
-        # Multimodal exports keep their encoder beside the generator, under "E." (see multimodal.py).
-        state = {name: f.get_tensor(name) for name in f.keys() if not name.startswith(ENCODER_PREFIX)}
-    if CONFIG_KEY not in metadata:
-        raise ValueError(f"{path}: no {CONFIG_KEY!r} in the metadata; not a Sketch2Real export")
-    kind = metadata.get(MODEL_KEY, "sragan")
-    config = json.loads(metadata[CONFIG_KEY])
-    model = build_generator(kind, config)
-    # Exports may be float16 to halve the file; the modules compute in float32.
-    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    model.load_state_dict(state, strict=True)
-    model.to(device).eval()
-    return model, kind, config

@@ -24,7 +24,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 sys.path.insert(0, os.path.join(ROOT, "reference"))
 
 from safetensors.torch import save_file  # noqa: E402
-from sragan import load_generator  # noqa: E402
+from load import load_generator  # noqa: E402
 
 EXAMPLES = ["mountain-lake", "sunset_010"]
 OUT = os.path.join(ROOT, "Tests", "Sketch2RealTests", "Fixtures", "bundled")

@@ -58,6 +58,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "reference"))
 
+import layers  # noqa: E402
+import load  # noqa: E402
 import pix2pix  # noqa: E402
 import sragan  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
@@ -230,10 +232,6 @@ GENERATORS = [
 ]
 
 
-def build_generator(kind, config):
-    return sragan.SRAGANGenerator(config) if kind == "sragan" else pix2pix.Pix2PixGenerator(config)
-
-
 def run(g, x, z):
     return g(x, z) if z is not None else g(x)
 
@@ -249,7 +247,7 @@ def make_generators():
     worst_fp64 = 0.0
     for index, (name, kind, config, sizes, modes, extras) in enumerate(GENERATORS):
         torch.manual_seed(100 + index)
-        g = build_generator(kind, config)
+        g = load.build_generator(kind, config)
         randomise(g)
         state = stored_state(g)
         put_state(name, state)
@@ -280,7 +278,7 @@ def make_generators():
                     wide = out.double()
                     put(f"{name}.{mode}.{size}.stats", torch.stack([wide.mean(), wide.square().mean()]))
             # How far float32 rounding alone moves the output: the floor for the Swift tolerance.
-            g64 = build_generator(kind, config).double()
+            g64 = load.build_generator(kind, config).double()
             g64.load_state_dict(state)
             g64.eval()
             with torch.no_grad():
@@ -399,9 +397,9 @@ def make_blocks():
     for index, (name, kind, a) in enumerate(BLOCKS):
         torch.manual_seed(300 + index)
         if kind == "cbam":
-            m = sragan.CBAM(a["channels"], a["reduction"])
+            m = layers.CBAM(a["channels"], a["reduction"])
         else:
-            m = sragan.AttentionResidualBlock(a["channels"], a["norm"], a["dropout"], a["attention"], a["reduction"])
+            m = layers.AttentionResidualBlock(a["channels"], a["norm"], a["dropout"], a["attention"], a["reduction"])
         randomise(m)
         state = stored_state(m)
         put_state(name, state)
@@ -461,14 +459,14 @@ def check_load_generator():
     """Round trip through the export format that `sketch2real export` writes."""
     for kind, config in [("sragan", GENERATORS[1][2]), ("pix2pix", GENERATORS[4][2])]:
         torch.manual_seed(11)
-        g = build_generator(kind, config)
+        g = load.build_generator(kind, config)
         randomise(g)
         g.eval()
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "model.safetensors")
             save_file({k: v.half() if v.is_floating_point() else v for k, v in g.state_dict().items()}, path,
-                      metadata={sragan.MODEL_KEY: kind, sragan.CONFIG_KEY: json.dumps(config)})
-            loaded, loaded_kind, loaded_config = sragan.load_generator(path)
+                      metadata={load.MODEL_KEY: kind, load.CONFIG_KEY: json.dumps(config)})
+            loaded, loaded_kind, loaded_config = load.load_generator(path)
         assert loaded_kind == kind and loaded_config == config and not loaded.training
         x = uniform(2, 1, 128, 128)
         z = uniform(2, config.get("latentChannels", 0)) if config.get("latentChannels") else None

@@ -1,0 +1,114 @@
+"""Layers and helpers that more than one of Sketch2Real's reference networks builds on: the
+norm settings, configuration defaults, code tiling, and the residual block with optional CBAM
+attention (SRAGAN's blocks, and pix2pix's ResnetBlock when attention is off).
+
+The network families (sragan.py, pix2pix.py, multimodal.py) take from reference/ only what is
+here, so none of them depends on another; load.py, which needs every family to read an exported
+file, sits above them.
+"""
+
+import torch
+import torch.nn as nn
+
+
+def norm_layer(kind, channels):
+    """"instance": no affine parameters and no running statistics (pix2pix's setting);
+    "layer": one group over channels and pixels with per-channel affine parameters."""
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown norm {kind!r}")
+
+
+def conv_bias(kind):
+    # Batch norm's shift makes a bias redundant; the other settings keep it.
+    return kind != "batch"
+
+
+def with_defaults(config, defaults):
+    unknown = set(config) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown configuration fields: {sorted(unknown)}")
+    return {**defaults, **config}
+
+
+def with_tiled_code(h, z):
+    """cat(h, z tiled over h's height and width) on the channel axis."""
+    return torch.cat([h, z[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])], dim=1)
+
+
+class ChannelGate(nn.Module):
+    """Average- and max-pooled channel descriptors through one shared MLP, summed, sigmoid."""
+
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.mlp = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(), nn.Linear(hidden, channels))
+
+    def forward(self, x):
+        avg = x.mean(dim=(2, 3))
+        peak = x.amax(dim=(2, 3))
+        scale = torch.sigmoid(self.mlp(avg) + self.mlp(peak))
+        return x * scale[:, :, None, None]
+
+
+class SpatialGate(nn.Module):
+    """Channel-wise max and mean maps → 7×7 conv (no bias) → batch norm → sigmoid weight."""
+
+    def __init__(self, kernel_size=7):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
+        self.bn = nn.BatchNorm2d(1)
+
+    def forward(self, x):
+        pooled = torch.cat([x.amax(dim=1, keepdim=True), x.mean(dim=1, keepdim=True)], dim=1)
+        return x * torch.sigmoid(self.bn(self.conv(pooled)))
+
+
+class CBAM(nn.Module):
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        self.channel_gate = ChannelGate(channels, reduction)
+        self.spatial_gate = SpatialGate()
+
+    def forward(self, x):
+        return self.spatial_gate(self.channel_gate(x))
+
+
+class AttentionResidualBlock(nn.Module):
+    """x + attention(conv_block(x)); without attention, pix2pix's ResnetBlock. With
+    `latent_channels` > 0, `modulation` maps a code z to a per-channel scale and shift for each
+    of the two norms: norm(h) * (1 + gamma) + beta (adaptive instance norm)."""
+
+    def __init__(self, channels, norm="instance", dropout=False, attention=False, reduction=16, latent_channels=0):
+        super().__init__()
+        bias = conv_bias(norm)
+        layers = [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(norm, channels),
+                  nn.ReLU()]
+        if dropout:
+            layers.append(nn.Dropout(0.5))
+        layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(norm, channels)]
+        self.norm_positions = [2, len(layers) - 1]
+        self.conv_block = nn.Sequential(*layers)
+        self.attention = CBAM(channels, reduction) if attention else None
+        self.modulation = nn.Linear(latent_channels, 4 * channels) if latent_channels > 0 else None
+
+    def forward(self, x, z=None):
+        if self.modulation is None or z is None:
+            residual = self.conv_block(x)
+        else:
+            params = self.modulation(z)[:, :, None, None].chunk(4, dim=1)
+            residual = x
+            for i, layer in enumerate(self.conv_block):
+                residual = layer(residual)
+                if i in self.norm_positions:
+                    k = self.norm_positions.index(i)
+                    residual = residual * (params[2 * k] + 1) + params[2 * k + 1]
+        if self.attention is not None:
+            residual = self.attention(residual)
+        return x + residual
