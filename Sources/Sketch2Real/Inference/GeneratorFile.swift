@@ -220,6 +220,8 @@ public enum GeneratorFile {
             Set(weights.values.compactMap { t in t.shape.count == 4 ? t.shape[0] : nil })
         }
         let config = stored.config.resolved
+        // The builders' own limits first (an absurd width names the limit), all before allocating.
+        try building(stored.path) { try config.model.family.validateGenerator(config) }
         let width = config.model.family.generatorWidth(config)
         guard outChannels(stored.generator).contains(width) else {
             throw ModelError("\(stored.path): its stored configuration asks for a \(config.generatorName) generator \(width) wide (ngf), but no stored generator weight has \(width) output channels; the configuration does not describe these weights — export the model again with `sketch2real export`")

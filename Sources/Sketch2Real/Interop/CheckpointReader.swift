@@ -76,6 +76,9 @@ public struct CheckpointReader {
         var machine = Unpickler(bytes: [UInt8](try zip.contents(pickle)), source: source) { key in
             try zip.contents(prefix + "data/" + key)
         }
+        // A crafted pickle can make containers refer to each other in a circle, which reference
+        // counting never frees: every container is emptied once the tensors are out.
+        defer { machine.releaseContainers() }
         let root = try machine.run()
         let records = try tensorRecords(root, source: source)
         var budget = maximumBytes(fileSize: data.count)
@@ -252,11 +255,33 @@ struct Unpickler {
     var marks: [Int] = []
     var memo: [Int: PickleValue] = [:]
     var storages: [String: PickleValue] = [:]
+    /// Every list and dict made, so that `releaseContainers` can break circles among them.
+    var lists: [PickleValue.ListBox] = []
+    var dicts: [PickleValue.DictBox] = []
 
     init(bytes: [UInt8], source: String, storage: @escaping (String) throws -> Data) {
         self.bytes = bytes
         self.source = source
         self.storage = storage
+    }
+
+    /// Empties every container made (tuples hold no circle without a list or dict in it).
+    mutating func releaseContainers() {
+        for l in lists { l.items.removeAll() }
+        for d in dicts { d.items.removeAll() }
+        lists.removeAll(); dicts.removeAll(); stack.removeAll(); memo.removeAll(); storages.removeAll()
+    }
+
+    mutating func newDict() -> PickleValue {
+        let d = PickleValue.DictBox()
+        dicts.append(d)
+        return .dict(d)
+    }
+
+    mutating func newList() -> PickleValue {
+        let l = PickleValue.ListBox()
+        lists.append(l)
+        return .list(l)
     }
 
     func fail(_ why: String) -> InteropError { InteropError("\(source): \(why)") }
@@ -333,13 +358,10 @@ struct Unpickler {
             case 0x80: _ = try take(1) // PROTO
             case 0x95: _ = try take(8) // FRAME
             case 0x2E: // STOP
-                let result = try pop()
-                // Release the stack and memo before returning, so that nothing outlives the run.
-                stack.removeAll(); memo.removeAll()
-                return result
+                return try pop()
             case 0x28: marks.append(stack.count) // MARK
-            case 0x7D: try push(.dict(.init())) // EMPTY_DICT
-            case 0x5D: try push(.list(.init())) // EMPTY_LIST
+            case 0x7D: try push(newDict()) // EMPTY_DICT
+            case 0x5D: try push(newList()) // EMPTY_LIST
             case 0x29: try push(.tuple(.init([], depth: 1))) // EMPTY_TUPLE
             case 0x4E: try push(.none)
             case 0x88: try push(.bool(true))
@@ -440,12 +462,12 @@ struct Unpickler {
         }
     }
 
-    func call(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
+    mutating func call(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
         guard case .global(let name) = callable, case .tuple(let box) = args else { throw damaged("REDUCE") }
         let a = box.items
         switch name {
         case "collections.OrderedDict", "builtins.dict", "__builtin__.dict":
-            return .dict(.init())
+            return newDict()
         case "torch._utils._rebuild_parameter":
             guard let first = a.first, case .tensor = first else { throw damaged("a parameter record") }
             return first
