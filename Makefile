@@ -37,7 +37,8 @@ learning-margins: bootstrap
 	@scripts/learning-margins
 
 # libFuzzer (with AddressSanitizer) on the safetensors header parser, the studio's multipart
-# parser and the image header reader, FUZZ_SECONDS each (default 60); see scripts/fuzz.
+# parser, the image header reader and the PyTorch checkpoint reader, and atheris on the Qt
+# resource archive reader, FUZZ_SECONDS each (default 60); see scripts/fuzz.
 fuzz: bootstrap
 	@scripts/fuzz
 
