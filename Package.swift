@@ -1,20 +1,47 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
-// libtorch location: Debian's libtorch-dev (headers in /usr/include, libraries on the
-// default search path) unless LIBTORCH points at another one (a pip-installed PyTorch's
-// `torch` folder or an unpacked libtorch archive, CPU or CUDA). Pre-C++11-ABI builds of
-// libtorch also need LIBTORCH_CXX11_ABI=0.
+// libtorch: PyTorch 2.15's from PyPI, which `scripts/bootstrap` unpacks into
+// .cache/libtorch-2.15 (headers, libtorch_cpu, libc10 and the two CUDA runtime libraries that
+// libtorch_cpu names), unless LIBTORCH names another: a path to a libtorch's `torch` folder (a
+// pip-installed PyTorch's, an unpacked libtorch archive, CPU or CUDA), or `system` for Debian's
+// libtorch-dev 1.13 (headers in /usr/include, libraries on the default search path). Without
+// LIBTORCH and without the bootstrapped copy, Debian's is used. Pre-C++11-ABI builds of libtorch
+// also need LIBTORCH_CXX11_ABI=0.
 let env = Context.environment
-let libtorch = env["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
+let bundledLibtorch = Context.packageDirectory + "/.cache/libtorch-2.15/torch"
+let libtorch: String? = {
+    switch env["LIBTORCH"] {
+    case "system", "debian": return nil
+    case let path? where !path.isEmpty: return path
+    default:
+        return FileManager.default.fileExists(atPath: bundledLibtorch + "/include/torch/csrc/api/include/torch/version.h") ? bundledLibtorch : nil
+    }
+}()
+
+/// libtorch's major version, from its version.h: 2.x headers need C++20, and Swift's clang
+/// compiles 1.13's only as C++17.
+func torchMajorVersion(headers: String) -> Int {
+    // 1.x defines it in torch/csrc/api/include/torch/version.h; 2.x there includes it from
+    // torch/headeronly/version.h.
+    for file in ["/torch/headeronly/version.h", "/torch/csrc/api/include/torch/version.h"] {
+        guard let text = try? String(contentsOfFile: headers + file, encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.contains("#define TORCH_VERSION_MAJOR") }),
+              let major = line.split(separator: " ").last.flatMap({ Int($0) }) else { continue }
+        return major
+    }
+    return 1
+}
 
 var shimFlags: [String] = ["-w", "-I/usr/include/opencv4"]
 var shimLinkFlags: [String] = []
 if let root = libtorch {
     shimFlags += ["-I\(root)/include", "-I\(root)/include/torch/csrc/api/include"]
+    shimFlags.append(torchMajorVersion(headers: root + "/include") >= 2 ? "-std=c++20" : "-std=c++17")
     shimLinkFlags += ["-L\(root)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(root)/lib"]
 } else {
-    shimFlags += ["-I/usr/include/torch/csrc/api/include"]
+    shimFlags += ["-I/usr/include/torch/csrc/api/include", "-std=c++17"]
 }
 if env["LIBTORCH_CXX11_ABI"] == "0" {
     shimFlags.append("-D_GLIBCXX_USE_CXX11_ABI=0")
@@ -49,7 +76,8 @@ let package = Package(
             name: "CTorch",
             cxxSettings: [.unsafeFlags(shimFlags)],
             linkerSettings: [
-                .linkedLibrary("torch"),
+                // libtorch.so is only a wrapper (PyPI's names the whole CUDA stack): the CPU
+                // library and c10 are what the shim calls.
                 .linkedLibrary("torch_cpu"),
                 .linkedLibrary("c10"),
                 .linkedLibrary("opencv_core"),
@@ -106,6 +134,5 @@ let package = Package(
             name: "Sketch2RealServerTests",
             dependencies: ["Sketch2RealServer", "Sketch2Real", "Torch", .product(name: "Logging", package: "swift-log")]
         ),
-    ],
-    cxxLanguageStandard: .cxx17
+    ]
 )

@@ -13,17 +13,17 @@ extern "C" {
 // previous setting (enabled flag in bit 0, dtype above bit 8) and nests the cast cache, which
 // holds each weight's low-precision copy until the outermost scope ends.
 int ct_autocast_begin(int enabled, int dtype) {
-  int previous = (at::autocast::is_cpu_enabled() ? 1 : 0) | (static_cast<int>(at::autocast::get_autocast_cpu_dtype()) << 8);
-  at::autocast::set_cpu_enabled(enabled != 0);
-  if (enabled) at::autocast::set_autocast_cpu_dtype(st(dtype));
+  int previous = (cpu_autocast::enabled() ? 1 : 0) | (static_cast<int>(cpu_autocast::dtype()) << 8);
+  cpu_autocast::set_enabled(enabled != 0);
+  if (enabled) cpu_autocast::set_dtype(st(dtype));
   at::autocast::increment_nesting();
   return previous;
 }
 void ct_autocast_end(int previous) {
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  at::autocast::set_cpu_enabled((previous & 1) != 0);
-  at::autocast::set_autocast_cpu_dtype(st(previous >> 8));
+  cpu_autocast::set_enabled((previous & 1) != 0);
+  cpu_autocast::set_dtype(st(previous >> 8));
 }
-int ct_autocast_enabled(void) { return at::autocast::is_cpu_enabled() ? 1 : 0; }
+int ct_autocast_enabled(void) { return cpu_autocast::enabled() ? 1 : 0; }
 
 } // extern "C"

@@ -64,4 +64,34 @@ struct HiddenCPUFeatures {
   }
 } hidden_cpu_features;
 } // namespace
+#elif TORCH_VERSION_MAJOR >= 2
+// PyPI's libtorch keeps cpuinfo to itself (its symbols are not exported), but its bfloat16 checks
+// and its kernels follow ONEDNN_MAX_CPU_ISA and ATEN_CPU_CAPABILITY, read when first needed, after
+// this runs. So the list becomes those caps; caps set explicitly in the environment win.
+#include <cstdlib>
+#include <string>
+
+namespace {
+struct HiddenCPUFeatures {
+  HiddenCPUFeatures() {
+    const char *hide = std::getenv("SKETCH2REAL_HIDE_CPU_FEATURES");
+    const std::string list = std::string(",") + (hide ? hide : "") + ",";
+    // A oneDNN cap below AVX-512 stands for a processor without it: ATen's kernels follow, as
+    // they do on libtorch 1.13 through cpuinfo.
+    const char *cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+    const std::string isa = cap ? cap : "";
+    if (!isa.empty() && isa.rfind("AVX512", 0) != 0 && isa.rfind("avx512", 0) != 0 && isa != "ALL" && isa != "all" &&
+        isa != "DEFAULT" && isa != "default") {
+      setenv("ATEN_CPU_CAPABILITY", "avx2", 0);
+    }
+    if (list.find(",avx512,") != std::string::npos) {
+      setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 0);
+      setenv("ATEN_CPU_CAPABILITY", "avx2", 0);
+    } else if (list.find(",avx512_bf16,") != std::string::npos) {
+      // AVX-512 with VNNI but without bfloat16 instructions (Cascade Lake, Ice Lake).
+      setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI", 0);
+    }
+  }
+} hidden_cpu_features;
+} // namespace
 #endif

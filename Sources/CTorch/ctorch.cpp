@@ -215,9 +215,10 @@ CTTensor ct_pad_reflect(CTTensor t, const int64_t *pad, int npad) {
     if (npad == 2) return wrap(at::reflection_pad1d(t->t, ref(pad, npad)));
     if (npad == 4) {
       const at::Tensor &x = t->t;
-      // libtorch 1.13 has no bfloat16 reflection padding, and its autocast runs the op in
-      // float32, costing two casts per padded convolution. For bfloat16 input the same result
-      // is put together from mirrored slices (autograd sums the gradients back the same way).
+      // libtorch 1.13 has no bfloat16 reflection padding, and CPU autocast (1.13 and 2.15 alike)
+      // runs the op in float32, costing two casts per padded convolution. For bfloat16 input the
+      // same result is put together from mirrored slices (autograd sums the gradients back the
+      // same way).
       bool mirror = x.scalar_type() == at::kBFloat16 && x.dim() == 4 && pad[0] >= 0 && pad[1] >= 0 && pad[2] >= 0 &&
                     pad[3] >= 0 && pad[0] < x.size(3) && pad[1] < x.size(3) && pad[2] < x.size(2) && pad[3] < x.size(2);
       if (!mirror) return wrap(at::reflection_pad2d(x, ref(pad, npad)));
@@ -462,6 +463,8 @@ namespace {
 // spin in sched_yield after every call; libtorch 1.13 does not size it. Matrix products then run
 // on more threads than asked for and burn a core in system time. So the pool follows libtorch's
 // intra-op count whenever that is set. Looked up at run time: another BLAS may be linked.
+// PyPI's libtorch does its matrix products in its own MKL, which it sizes itself; OpenBLAS may
+// still be in the process (OpenCV's dependencies bring it), and sizing its pool is then harmless.
 void set_blas_threads(int n) {
   using Setter = void (*)(int);
   static const Setter setter = reinterpret_cast<Setter>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));

@@ -4,6 +4,11 @@
 #define USE_C10D_GLOO 1
 #include "shim.h"
 
+// ProcessGroupGloo.hpp includes Gloo's headers, which PyPI's libtorch does not ship although its
+// libtorch_cpu has Gloo built in: they come from Debian's libgloo-dev for both builds. Only the
+// Gloo types that the shim passes through (shared_ptr to a transport device) cross that seam;
+// GlooStore's extra virtuals in newer Gloo (GLOO_STORE_HAS_STORE_V2) are never called from here.
+
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>

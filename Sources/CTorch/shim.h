@@ -5,8 +5,14 @@
 #include "ctorch.h"
 
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 #include <string>
+
+// The shim builds against Debian's libtorch 1.13 and PyPI's 2.x; this picks the API where they differ.
+#define CT_TORCH_AT_LEAST(major, minor)                                                                               \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 struct CTTensorImpl {
   at::Tensor t;
@@ -26,6 +32,23 @@ inline c10::optional<at::Tensor> opt(CTTensor t) {
 inline at::IntArrayRef ref(const int64_t *p, int n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
 
 inline at::ScalarType st(int code) { return static_cast<at::ScalarType>(code); }
+
+// The calling thread's CPU autocast state (torch.autocast("cpu")). PyTorch 2.4 replaced the
+// per-device functions (is_cpu_enabled, get_autocast_cpu_dtype, ...) with ones that take the
+// device type, and deprecated the old ones.
+namespace cpu_autocast {
+#if CT_TORCH_AT_LEAST(2, 4)
+inline bool enabled() { return at::autocast::is_autocast_enabled(at::kCPU); }
+inline void set_enabled(bool on) { at::autocast::set_autocast_enabled(at::kCPU, on); }
+inline at::ScalarType dtype() { return at::autocast::get_autocast_dtype(at::kCPU); }
+inline void set_dtype(at::ScalarType t) { at::autocast::set_autocast_dtype(at::kCPU, t); }
+#else
+inline bool enabled() { return at::autocast::is_cpu_enabled(); }
+inline void set_enabled(bool on) { at::autocast::set_cpu_enabled(on); }
+inline at::ScalarType dtype() { return at::autocast::get_autocast_cpu_dtype(); }
+inline void set_dtype(at::ScalarType t) { at::autocast::set_autocast_cpu_dtype(t); }
+#endif
+} // namespace cpu_autocast
 } // namespace ctshim
 
 #define CT_GUARD(fail, ...)                                                                                           \

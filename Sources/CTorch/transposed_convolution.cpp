@@ -26,7 +26,9 @@ extern "C" {
 // A transposed convolution is the input gradient of the ordinary convolution with the same
 // weight, so it is computed here by oneDNN's backward-data kernel; its own backward is an
 // ordinary convolution (input gradient) and an ordinary weight gradient, also oneDNN's.
-// Same function, sums in another order: results agree to float rounding.
+// Same function, sums in another order: results agree to float rounding. From PyTorch 2.0 on,
+// libtorch's own CPU path ("im2col" here) is oneDNN's deconvolution primitive; on 2.15 neither
+// path won on every pix2pix decoder layer, so the per-shape measurement below still decides.
 namespace {
 
 struct OneDNNConvTranspose2d : public torch::autograd::Function<OneDNNConvTranspose2d> {
@@ -164,10 +166,12 @@ CTTensor ct_conv_transpose2d(CTTensor x, CTTensor w, CTTensor b, const int64_t *
     at::Tensor bias = b ? b->t : at::Tensor();
     // PyTorch 1.13's CPU autocast runs transposed convolutions in float32; the oneDNN path
     // below runs them in the autocast dtype like every other convolution (weights through
-    // the autocast cache), since it is an ordinary convolution's backward-data kernel.
+    // the autocast cache), since it is an ordinary convolution's backward-data kernel. 2.x's
+    // autocast casts conv_transpose2d itself but not convolution_backward, which that path
+    // calls, so the cast stays.
     int mode = transposed_mode;
-    if (at::autocast::is_cpu_enabled() && input.device().is_cpu() && mode != CT_TRANSPOSED_IM2COL) {
-      auto low = at::autocast::get_autocast_cpu_dtype();
+    if (cpu_autocast::enabled() && input.device().is_cpu() && mode != CT_TRANSPOSED_IM2COL) {
+      auto low = cpu_autocast::dtype();
       input = at::autocast::cached_cast(low, input, c10::DeviceType::CPU);
       weight = at::autocast::cached_cast(low, weight, c10::DeviceType::CPU);
       if (bias.defined()) bias = at::autocast::cached_cast(low, bias, c10::DeviceType::CPU);

@@ -56,6 +56,9 @@ struct ModelsBench: ParsableCommand {
     @Flag(help: "Also profile one training step of each case on both sides and print the operators with the most self time.")
     var profile = false
 
+    @Flag(help: "The peer compiles every network with torch.compile (inductor; needs PyTorch 2, e.g. --python .cache/venv-torch-2.15/bin/python).")
+    var peerCompile = false
+
     @Flag(help: "Skip the data loader measurement.")
     var noLoader = false
 
@@ -126,7 +129,7 @@ struct ModelsBench: ParsableCommand {
         settings.peerEnvironment = ["PYTHONPATH": ".cache/python"]
         // The peer runs on as many threads as we do unless told otherwise: PyTorch's own default
         // can differ (cpuinfo's core count), which would compare thread counts, not code.
-        settings.peerArguments = ["--threads", String(peerThreads ?? threads)]
+        settings.peerArguments = ["--threads", String(peerThreads ?? threads)] + (peerCompile ? ["--compile"] : [])
         let rows = ModelBenchmarkRunner.run(settings) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
         let formatter = ISO8601DateFormatter()

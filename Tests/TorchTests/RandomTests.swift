@@ -35,8 +35,10 @@ final class RandomTests: XCTestCase {
         let expected = Tensor.rand([4]).toArray(Float.self)
         Torch.manualSeed(1)
         XCTAssertThrowsError(try Torch.setRNGState([1, 2, 3])) { error in
-            XCTAssertEqual((error as? TorchError)?.message,
-                           "cannot restore the random generator: Expected either a CPUGeneratorImplStateLegacy of size 5048 or a CPUGeneratorImplState of size 5056 but found the input RNG state size to be 3")
+            // libtorch's own words after our prefix; 2.x no longer mentions the legacy state.
+            let message = (error as? TorchError)?.message ?? ""
+            XCTAssertTrue(message.hasPrefix("cannot restore the random generator: Expected "), message)
+            XCTAssertTrue(message.hasSuffix("CPUGeneratorImplState of size 5056 but found the input RNG state size to be 3"), message)
         }
         XCTAssertEqual(Tensor.rand([4]).toArray(Float.self), expected, "a rejected state leaves the generator alone")
     }

@@ -26,7 +26,7 @@ kernel_path_env() {
     aten-avx2) echo "ATEN_CPU_CAPABILITY=avx2" ;;
     aten-avx512) echo "ATEN_CPU_CAPABILITY=avx512" ;;
     onednn-avx512-core) echo "ONEDNN_MAX_CPU_ISA=AVX512_CORE" ;;
-    onednn-avx2) echo "ONEDNN_MAX_CPU_ISA=AVX2" ;;
+    onednn-avx2) echo "ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2" ;;
     *) echo "kernel-paths: unknown path $1" >&2; return 1 ;;
   esac
 }
