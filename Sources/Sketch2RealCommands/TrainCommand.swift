@@ -132,9 +132,8 @@ struct TrainCommand: ParsableCommand {
                                    ignore: runtime.ignoreMemoryLimit)
         }
         let trainer = try Trainer.make(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit,
-                                       parallel: parallel)
+                                       parallel: parallel, tensorboard: tensorboard)
         if parallel?.isLeader ?? true { reportWarmStart(trainer.warmStarted) }
-        if let tensorboard { try trainer.writeTensorBoard(to: tensorboard) }
         let progress = ProgressReporter(every: trainer.config.logEverySteps, silent: !(parallel?.isLeader ?? true))
         let outcome = try trainer.train(progress: progress, shouldStop: { StopSignal.isRequested })
         let loader = trainer.loader

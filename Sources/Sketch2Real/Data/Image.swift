@@ -114,11 +114,15 @@ public struct Image: @unchecked Sendable {
         return try ImageOps.encode(samples, fileExtension: "." + ext, quality: quality)
     }
 
-    /// Writes the file atomically; the format follows the extension.
-    public func save(path: String, quality: Int = 95, bitDepth: Int = 8) throws {
+    /// Writes the file atomically; the format follows the extension. Returns the bytes written,
+    /// for callers that also pass the encoded picture on (TensorBoard's sample grids).
+    @discardableResult
+    public func save(path: String, quality: Int = 95, bitDepth: Int = 8) throws -> [UInt8] {
         let ext = URL(fileURLWithPath: path).pathExtension
         do {
-            try AtomicFile.write(Data(try encoded(fileExtension: ext, quality: quality, bitDepth: bitDepth)), to: path)
+            let bytes = try encoded(fileExtension: ext, quality: quality, bitDepth: bitDepth)
+            try AtomicFile.write(Data(bytes), to: path)
+            return bytes
         } catch let e as ImageError {
             throw ImageError(path: path, reason: e.reason)
         } catch let e as TorchError {

@@ -246,12 +246,12 @@ public final class MultimodalTrainer: TrainingAlgorithm {
     }
 
     /// sketch | encoded | random codes… | target, one row per example of the last batch (up to 4).
-    func writeSamples(to path: String) throws {
-        guard let (x, y) = lastBatch else { return }
+    func sampleGrid() throws -> Image? {
+        guard let (x, y) = lastBatch else { return nil }
         let n = Swift.min(4, x.size(0))
         let (xs, ys) = (x.narrow(dim: 0, start: 0, length: n), y.narrow(dim: 0, start: 0, length: n))
         let (encoded, random) = try pictures(xs, ys)
-        try ImageGrid.make(rows(xs, ys, encoded, random)).save(path: path)
+        return ImageGrid.make(rows(xs, ys, encoded, random))
     }
 
     func rows(_ x: Tensor, _ y: Tensor, _ encoded: Tensor, _ random: [Tensor]) -> [[Image]] {

@@ -131,13 +131,13 @@ public final class PairedTrainer: TrainingAlgorithm {
     public func checkpoint() throws -> Checkpoint { try loop.checkpoint(self) }
 
     /// sketch | output | target rows of the last batch (up to 4).
-    func writeSamples(to path: String) throws {
-        guard let (x, y, fake) = lastBatch else { return }
+    func sampleGrid() throws -> Image? {
+        guard let (x, y, fake) = lastBatch else { return nil }
         var rows: [[Image]] = []
         for i in 0 ..< Swift.min(4, x.size(0)) {
             rows.append([x, fake, y].map { Image(tensor: $0.select(dim: 0, index: i)) })
         }
-        try ImageGrid.make(rows).save(path: path)
+        return ImageGrid.make(rows)
     }
 
     /// Evaluation-mode outputs for the first validation examples, with their mean L1.
