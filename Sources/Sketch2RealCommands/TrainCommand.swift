@@ -123,16 +123,14 @@ struct TrainCommand: ParsableCommand {
         let folder = runs + "/" + name
         let limit = resume ? schedule.maxSteps.flatMap { $0 > 0 ? $0 : nil } : nil
         let parallel = try joinProcessGroup()
-        if !resume {
-            let config = try makeConfig()
-            if parallel?.isLeader ?? true { print("discriminator augmentation: \(config.augment.map(\.description) ?? "none")"
-                + (augment.lowercased() == "auto" ? " (--augment auto: on below \(DiffAugment.automaticBelowPairs) training pairs)" : "")) }
-            try MemoryBudget.check(needs: try MemoryBudget.trainingBytes(config),
-                                   for: "training \(config.model.rawValue) on \(config.data.preprocess.cropSize)² crops in batches of \(config.batchSize)",
-                                   ignore: runtime.ignoreMemoryLimit)
+        let config = try makeConfig()
+        if !resume, parallel?.isLeader ?? true {
+            print("discriminator augmentation: \(config.augment.map(\.description) ?? "none")"
+                + (augment.lowercased() == "auto" ? " (--augment auto: on below \(DiffAugment.automaticBelowPairs) training pairs)" : ""))
         }
-        let trainer = try Trainer.make(config: try makeConfig(), dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit,
-                                       parallel: parallel, tensorboard: tensorboard)
+        // The trainer checks memory on the networks it builds, before it creates the run folder.
+        let trainer = try Trainer.make(config: config, dataRoot: data, runFolder: folder, resume: resume, maxSteps: limit,
+                                       parallel: parallel, tensorboard: tensorboard, checkMemory: !resume && !runtime.ignoreMemoryLimit)
         if parallel?.isLeader ?? true { reportWarmStart(trainer.warmStarted) }
         let progress = ProgressReporter(every: trainer.config.logEverySteps, silent: !(parallel?.isLeader ?? true))
         let outcome = try trainer.train(progress: progress, shouldStop: { StopSignal.isRequested })
