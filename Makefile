@@ -16,11 +16,17 @@ release: bootstrap
 	@echo "building sketch2real (release)"
 	$(SWIFT) build -c release --product sketch2real
 
-# Builds everything and runs every test; the last line is the runner's summary.
+# Builds everything (the library example Examples/TranslateSketch too, which runs once on the
+# first sketch in examples/) and runs every test; the last line is the runner's summary.
 test: bootstrap
 	@echo "building and running the tests"
 	python3 scripts/rcc_extract.py selftest
 	$(SWIFT) build --build-tests
+	@sketch=$$(ls examples/*.png | head -n 1); name=$$(basename "$$sketch" .png); out=.build/translate-sketch; \
+	  echo "running the library example (Examples/TranslateSketch) on $$sketch"; \
+	  rm -rf "$$out" && "$$($(SWIFT) build --show-bin-path)/TranslateSketch" "$$sketch" "$$out" && \
+	  for f in "$$out/$$name.png" "$$out/$$name-5.png"; do \
+	    [ -s "$$f" ] || { echo "TranslateSketch wrote no $$f"; exit 1; }; done
 	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
 
 # The numerically sensitive suites again under libtorch threads 1 and 2 × kernel paths default,

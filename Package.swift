@@ -96,6 +96,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "Sketch2RealCLI", dependencies: ["Sketch2RealCommands"]),
+        // The README's library example as a program; `make test` builds and runs it.
+        .executableTarget(name: "TranslateSketch", dependencies: ["Sketch2Real"], path: "Examples/TranslateSketch"),
         // The one rule for comparing floating-point results with references (test-only).
         .target(name: "NumericalTolerance", dependencies: ["Torch", "NN"], path: "Tests/NumericalTolerance"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "NumericalTolerance"], resources: [.copy("Fixtures")]),
