@@ -4,7 +4,7 @@ SWIFT ?= swift
 PYTHON ?= /usr/bin/python3
 BIN_RELEASE = .build/release/sketch2real
 
-.PHONY: bench-distributed bootstrap build release test test-matrix learning-margins fuzz demo bench info fixtures fetch-photos clean
+.PHONY: bench-distributed bootstrap build docs release test test-matrix learning-margins fuzz demo bench info fixtures fetch-photos clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -52,6 +52,13 @@ fuzz: bootstrap
 demo: release
 	@echo "running the demo: bundled models on the sketches in examples/"
 	@$(BIN_RELEASE) demo --examples examples --out demo-output --variations 6
+
+# DocC documentation of the Sketch2Real library: the catalog in Sources/Sketch2Real/Sketch2Real.docc
+# (articles on each model family and workflow) with the API's doc comments; the archive lands in
+# .build/plugins/Swift-DocC/outputs/Sketch2Real.doccarchive (`swift package --disable-sandbox
+# preview-documentation --target Sketch2Real` serves it).
+docs: bootstrap
+	$(SWIFT) package --disable-sandbox generate-documentation --target Sketch2Real
 
 info: release
 	@$(BIN_RELEASE) info
