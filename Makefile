@@ -4,7 +4,7 @@ SWIFT ?= swift
 PYTHON ?= /usr/bin/python3
 BIN_RELEASE = .build/release/sketch2real
 
-.PHONY: bench-distributed bootstrap build release test test-matrix learning-margins fuzz demo bench info fixtures fetch-photos clean
+.PHONY: bench-distributed bootstrap build docs release test test-matrix learning-margins fuzz demo bench info fixtures fetch-photos clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -16,11 +16,17 @@ release: bootstrap
 	@echo "building sketch2real (release)"
 	$(SWIFT) build -c release --product sketch2real
 
-# Builds everything and runs every test; the last line is the runner's summary.
+# Builds everything (the library example Examples/TranslateSketch too, which runs once on the
+# first sketch in examples/) and runs every test; the last line is the runner's summary.
 test: bootstrap
 	@echo "building and running the tests"
 	python3 scripts/rcc_extract.py selftest
 	$(SWIFT) build --build-tests
+	@sketch=$$(ls examples/*.png | head -n 1); name=$$(basename "$$sketch" .png); out=.build/translate-sketch; \
+	  echo "running the library example (Examples/TranslateSketch) on $$sketch"; \
+	  rm -rf "$$out" && "$$($(SWIFT) build --show-bin-path)/TranslateSketch" "$$sketch" "$$out" && \
+	  for f in "$$out/$$name.png" "$$out/$$name-5.png"; do \
+	    [ -s "$$f" ] || { echo "TranslateSketch wrote no $$f"; exit 1; }; done
 	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
 
 # The numerically sensitive suites again under libtorch threads 1 and 2 × kernel paths default,
@@ -47,6 +53,13 @@ fuzz: bootstrap
 demo: release
 	@echo "running the demo: bundled models on the sketches in examples/"
 	@$(BIN_RELEASE) demo --examples examples --out demo-output --variations 6
+
+# DocC documentation of the Sketch2Real library: the catalog in Sources/Sketch2Real/Sketch2Real.docc
+# (articles on each model family and workflow) with the API's doc comments; the archive lands in
+# .build/plugins/Swift-DocC/outputs/Sketch2Real.doccarchive (`swift package --disable-sandbox
+# preview-documentation --target Sketch2Real` serves it).
+docs: bootstrap
+	$(SWIFT) package --disable-sandbox generate-documentation --target Sketch2Real
 
 info: release
 	@$(BIN_RELEASE) info

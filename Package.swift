@@ -70,6 +70,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         // The studio's /metrics in Prometheus' text format.
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // `make docs`: DocC documentation of the library (Sources/Sketch2Real/Sketch2Real.docc).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -124,6 +126,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "Sketch2RealCLI", dependencies: ["Sketch2RealCommands"]),
+        // The README's library example as a program; `make test` builds and runs it.
+        .executableTarget(name: "TranslateSketch", dependencies: ["Sketch2Real"], path: "Examples/TranslateSketch"),
         // The one rule for comparing floating-point results with references (test-only).
         .target(name: "NumericalTolerance", dependencies: ["Torch", "NN"], path: "Tests/NumericalTolerance"),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "NumericalTolerance"], resources: [.copy("Fixtures")]),

@@ -1,3 +1,4 @@
+import Synchronization
 import Torch
 
 /// Storage for one tensor of a module, found by reflection. Parameters and buffers are
@@ -98,7 +99,14 @@ open class Module {
     /// Training mode (batch statistics, dropout) versus evaluation mode.
     public private(set) var isTraining = true
 
-    public init() {}
+    public init() { Self.constructions.add(1, ordering: .relaxed) }
+
+    private static let constructions = Atomic<Int>(0)
+
+    /// How many modules this process has constructed so far: where a job builds a network and
+    /// where it builds one again shows here (`train`'s memory check measures the trainer's own
+    /// networks instead of copies).
+    public static var constructedCount: Int { constructions.load(ordering: .relaxed) }
 
     // MARK: Structure
 

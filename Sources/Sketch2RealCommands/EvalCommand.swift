@@ -118,15 +118,13 @@ struct EvaluationOptions: ParsableArguments {
         }
         let evaluator = try Evaluator(dataRoot: data, settings: settings, progress: say)
         let (report, pictures) = try evaluator.evaluate(models)
-        let written = try ReportFolder.write(report: report, pictures: pictures, logs: ReportFolder.logs(of: models), title: title, to: out)
+        let logs = ReportFolder.logs(of: models)
+        let written = try ReportFolder.write(report: report, pictures: pictures, logs: logs, title: title, to: out)
         if let tensorboard {
             let writer = try TensorBoardWriter(folder: tensorboard)
-            for (model, evaluation) in zip(models, report.models) {
+            for (log, evaluation) in zip(logs, report.models) {
                 // The run's last logged step when the model is a run folder; else 0.
-                let step = model.logFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
-                    .flatMap { $0.split(separator: "\n").last(where: { $0.contains("\"step\"") }) }
-                    .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-                    .flatMap { ($0["step"] as? NSNumber)?.intValue } ?? 0
+                let step = log.log?.lastStep ?? 0
                 var values: [String: Double] = [:]
                 for m in evaluation.metrics { if let v = m.value, v.isFinite { values["eval/\(evaluation.name)/\(m.key)"] = v } }
                 try writer.scalars(values, step: step)

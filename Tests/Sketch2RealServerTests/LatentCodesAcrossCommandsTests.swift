@@ -51,7 +51,7 @@ final class LatentCodesAcrossCommandsTests: XCTestCase {
         demo.seed = seed
         let report = try demo.run(examples: try DemoGallery.examples(in: sketches), folder: sketches, out: folder + "/demo", log: { _ in })
         XCTAssertEqual(report.failures, [])
-        let prepared = DemoGallery.prepare(try Image.load(path: sketches + "/b.png"), size: 32)
+        let prepared = try DemoGallery.prepare(try Image.load(path: sketches + "/b.png"), size: 32)
         let mine = try sampler.images(for: prepared, codes: Tensor(expected.flatMap { $0 }, shape: [3, nz]))
         for k in 0 ..< 3 {
             let saved = try Image.load(path: folder + String(format: "/demo/b_lsragan_%02d.png", k))

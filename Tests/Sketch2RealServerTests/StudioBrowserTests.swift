@@ -12,7 +12,7 @@ import XCTest
 /// `.build/studio-screenshot-translate.png` (one-to-one); with `SKETCH2REAL_STUDIO_MODELS=DIR` the
 /// test serves those models instead of tiny untrained ones, and with
 /// `SKETCH2REAL_STUDIO_SCREENSHOTS=FOLDER` also copies the screenshots there as `studio.png` and
-/// `studio-translate.png` (the README's pictures are made that way).
+/// `studio-translate.png` (docs/STUDIO.md's pictures are made that way).
 final class StudioBrowserTests: XCTestCase {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()

@@ -28,7 +28,7 @@ final class BundledModelTests: XCTestCase {
 
     /// The demo's preparation of an example: grey, 256² → 128² by area averaging, in [-1, 1].
     func exampleInput(_ name: String, size: Int) throws -> Tensor {
-        DemoGallery.prepare(try Image.load(path: "\(Self.examples)/\(name).png"), size: size).tensor()
+        try DemoGallery.prepare(try Image.load(path: "\(Self.examples)/\(name).png"), size: size).tensor()
     }
 
     func testBundledModelsAreSmallFloat16FilesWithModelCards() throws {
@@ -83,7 +83,7 @@ final class BundledModelTests: XCTestCase {
     func testTheSyntheticModelDrawsALineDrawingInDifferentPalettes() throws {
         let model = try loadSynthetic()
         let sampler = MultimodalSampler(model: model)
-        let sketch = DemoGallery.prepare(try Image.load(path: "\(Self.examples)/mountain-lake.png"), size: model.config.data.preprocess.cropSize)
+        let sketch = try DemoGallery.prepare(try Image.load(path: "\(Self.examples)/mountain-lake.png"), size: model.config.data.preprocess.cropSize)
         let images = try sampler.images(for: sketch, codes: LatentCodes.tensor(seed: 0, sketch: 0, count: 6, size: sampler.latentChannels))
         let tensors = images.map { $0.tensor() }
         var distances: [Double] = []

@@ -384,6 +384,7 @@ final class EvaluationTests: XCTestCase {
         let parsed = try TrainingLog.read(path: folder + "/log.jsonl")
         XCTAssertEqual(parsed.keys, ["G_L1", "D", "val_L1", "lr"])
         XCTAssertEqual(parsed.series["D"]!.map(\.value), [0.7, 0.6])
+        XCTAssertEqual(parsed.lastStep, 10, "eval --tensorboard files its numbers under the run's last step")
         let svg = LossCurvePlot.svg(title: "D <&>", runs: [("run", parsed.series["D"]!), ("other", [(1, 0.1)])])
         XCTAssertTrue(svg.hasPrefix("<svg"))
         XCTAssertTrue(svg.contains("<polyline"))

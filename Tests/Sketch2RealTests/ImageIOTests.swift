@@ -74,17 +74,26 @@ final class ImageIOTests: XCTestCase {
         XCTAssertLessThan(maxAbsDifference(Image(tensor: t).pixels, img.pixels), 1e-6)
     }
 
-    func testResizeUsesAreaToShrinkAndBicubicToEnlarge() {
+    func testResizeUsesAreaToShrinkAndBicubicToEnlarge() throws {
         // A checkerboard averages to grey when shrunk by area; nearest or bilinear sampling would not.
         var v = [Float]()
         for y in 0 ..< 8 { for x in 0 ..< 8 { v.append(Float((x + y) % 2)) } }
         let board = Image(pixels: Tensor(v, shape: [8, 8, 1]))
-        let small = board.resized(width: 2, height: 2)
+        let small = try board.resized(width: 2, height: 2)
         XCTAssertEqual(small.pixels.toArray(Float.self), [0.5, 0.5, 0.5, 0.5])
-        let big = gradientImage(width: 4, height: 4).resized(width: 16, height: 16)
+        let big = try gradientImage(width: 4, height: 4).resized(width: 16, height: 16)
         XCTAssertEqual(big.pixels.shape, [16, 16, 3])
         XCTAssertGreaterThanOrEqual(big.pixels.min().item(), 0, "enlarged values stay in range")
         XCTAssertLessThanOrEqual(big.pixels.max().item(), 1)
+    }
+
+    func testResizeToAZeroOrNegativeSizeThrowsInsteadOfTrapping() {
+        let image = gradientImage(width: 4, height: 3)
+        for (width, height) in [(0, 2), (2, 0), (-1, 2), (2, -5), (0, 0)] {
+            XCTAssertThrowsError(try image.resized(width: width, height: height), "\(width)×\(height)") {
+                XCTAssertEqual("\($0)", "4×3 image: cannot resize to \(width)×\(height): width and height must be at least 1 pixel")
+            }
+        }
     }
 
     func testGridPlacesImagesOnWhite() throws {

@@ -42,6 +42,32 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(try estimate(size: 128, batch: 1) - weights, 4 * perImage, accuracy: 1e-6 * b4)
     }
 
+    /// The trainer checks memory on the networks it built, and probing them changes nothing the
+    /// run trains with: as many modules are built with the check as without it, and a step after
+    /// it gives the same weights — batch-norm statistics, dropout and spectral norm included.
+    func testTheTrainingCheckProbesTheTrainersNetworksWithoutChangingThem() throws {
+        let data = makeTemporaryFolder(self)
+        try writeAlignedDataset(root: data, counts: ["train": 2], size: 32)
+        var config = TrainingConfig.defaults(for: .sragan, size: 32)
+        config.lambdaPerceptual = 0
+        (config.sragan.ngf, config.sragan.blocks, config.discriminator.ndf) = (8, 1, 8)
+        (config.sragan.norm, config.discriminator.norm) = (.batch, .batch)
+        config.sragan.dropout = true
+        config.discriminator.spectralNorm = true
+        (config.batchSize, config.maxSteps, config.augment) = (2, 1, nil)
+        var constructed: [Int] = [], weights: [[String: [Float]]] = []
+        for checked in [false, true] {
+            let before = Module.constructedCount
+            let trainer = try Trainer.make(config: config, dataRoot: data, runFolder: makeTemporaryFolder(self) + "/run", resume: false,
+                                           checkMemory: checked)
+            constructed.append(Module.constructedCount - before)
+            _ = try trainer.train(progress: ProgressReporter(silent: true), shouldStop: { false })
+            weights.append(Dictionary(uniqueKeysWithValues: trainer.trainedGenerator.stateDict().map { ($0.0, $0.1.to(.float32).toArray(Float.self)) }))
+        }
+        XCTAssertEqual(constructed[0], constructed[1], "the check builds no network of its own")
+        XCTAssertEqual(weights[0].keys.sorted(), weights[1].keys.sorted())
+        for (name, w) in weights[0] { XCTAssertEqual(w, weights[1][name], "\(name) differs after the check") }
+    }
 
     func testRefusalsSayWhatIsNeededAndWhatIsAvailable() throws {
         let available = MemoryBudget.Available(bytes: 100 << 20, source: "MemAvailable")

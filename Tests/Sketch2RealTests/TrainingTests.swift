@@ -179,6 +179,7 @@ final class TrainingTests: XCTestCase {
         d.seed = c.seed + 1
         let b = try PairedTrainer(config: d, dataRoot: data, runFolder: makeTemporaryFolder(self) + "/second", resume: false)
         XCTAssertEqual(b.warmStarted, ["D", "G"])
+        XCTAssertEqual(try GeneratorFile.read(first).otherNetworks.keys.sorted(), ["D"], "one read of the checkpoint gives every network")
         XCTAssertTrue(sameWeights(a.generator, b.generator))
         XCTAssertTrue(sameWeights(a.discriminator, b.discriminator))
         XCTAssertEqual(b.step, 0)
@@ -192,6 +193,7 @@ final class TrainingTests: XCTestCase {
         d.initFrom = file
         let e = try PairedTrainer(config: d, dataRoot: data, runFolder: makeTemporaryFolder(self) + "/third", resume: false)
         XCTAssertEqual(e.warmStarted, ["G"])
+        XCTAssertEqual(try GeneratorFile.read(file).otherNetworks.count, 0)
         XCTAssertTrue(sameWeights(fresh.discriminator, e.discriminator))
         let g = Dictionary(e.generator.stateDict(), uniquingKeysWith: { l, _ in l })
         for (k, t) in a.generator.stateDict() {

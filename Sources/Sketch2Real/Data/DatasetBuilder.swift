@@ -110,7 +110,7 @@ public struct DatasetBuilder {
                     }
                     guard let box else { continue }
                     let (x, y) = (box[0], box[1])
-                    let crop = photo.cropped(x: x, y: y, width: side, height: side).resized(width: options.size, height: options.size)
+                    let crop = try photo.cropped(x: x, y: y, width: side, height: side).resized(width: options.size, height: options.size)
                     let lines = try sketch(crop)
                     let pair = ImageGrid.joinedHorizontally([lines.rgb(), crop])
                     let file = "\(split)/\(stem)_\(String(format: "%03d", c)).png"

@@ -114,11 +114,15 @@ public struct Image: @unchecked Sendable {
         return try ImageOps.encode(samples, fileExtension: "." + ext, quality: quality)
     }
 
-    /// Writes the file atomically; the format follows the extension.
-    public func save(path: String, quality: Int = 95, bitDepth: Int = 8) throws {
+    /// Writes the file atomically; the format follows the extension. Returns the bytes written,
+    /// for callers that also pass the encoded picture on (TensorBoard's sample grids).
+    @discardableResult
+    public func save(path: String, quality: Int = 95, bitDepth: Int = 8) throws -> [UInt8] {
         let ext = URL(fileURLWithPath: path).pathExtension
         do {
-            try AtomicFile.write(Data(try encoded(fileExtension: ext, quality: quality, bitDepth: bitDepth)), to: path)
+            let bytes = try encoded(fileExtension: ext, quality: quality, bitDepth: bitDepth)
+            try AtomicFile.write(Data(bytes), to: path)
+            return bytes
         } catch let e as ImageError {
             throw ImageError(path: path, reason: e.reason)
         } catch let e as TorchError {
@@ -129,12 +133,22 @@ public struct Image: @unchecked Sendable {
     // MARK: Geometry and colour
 
     /// Resizes with area averaging when shrinking and bicubic interpolation when enlarging.
-    public func resized(width: Int, height: Int) -> Image {
-        precondition(width > 0 && height > 0, "resize target must be positive")
+    /// A width or height below 1 is refused with an error naming both sizes, since it usually
+    /// comes from a computed size (a scale, a rounding) rather than from a literal.
+    public func resized(width: Int, height: Int) throws -> Image {
+        guard width > 0, height > 0 else {
+            throw ImageError(path: "\(self.width)×\(self.height) image",
+                             reason: "cannot resize to \(width)×\(height): width and height must be at least 1 pixel")
+        }
         if width == self.width && height == self.height { return self }
         let shrinking = width * height < self.width * self.height
-        let r = try! ImageOps.resize(pixels.contiguous(), width: width, height: height,
-                                     interpolation: shrinking ? .area : .bicubic)
+        let r: Tensor
+        do {
+            r = try ImageOps.resize(pixels.contiguous(), width: width, height: height,
+                                    interpolation: shrinking ? .area : .bicubic)
+        } catch let e as TorchError {
+            throw ImageError(path: "\(self.width)×\(self.height) image", reason: "cannot resize to \(width)×\(height): \(e.message)")
+        }
         return Image(pixels: shrinking ? r : r.clamp(min: 0, max: 1))
     }
 

@@ -75,7 +75,7 @@ public struct PreprocessOptions: Sendable, Codable, Equatable {
         var img = image
         switch mode {
         case .resizeAndCrop:
-            img = img.resized(width: loadSize, height: loadSize)
+            img = try img.resized(width: loadSize, height: loadSize)
             img = crop(img, d)
         case .crop:
             guard img.width >= cropSize, img.height >= cropSize else {
@@ -84,10 +84,10 @@ public struct PreprocessOptions: Sendable, Codable, Equatable {
             img = crop(img, d)
         case .scaleWidth:
             let h = Swift.max(multiple, Int((Double(img.height) * Double(cropSize) / Double(img.width)).rounded()))
-            img = img.resized(width: cropSize, height: h)
-            img = roundedToMultiple(img)
+            img = try img.resized(width: cropSize, height: h)
+            img = try roundedToMultiple(img)
         case .none:
-            img = roundedToMultiple(img)
+            img = try roundedToMultiple(img)
         }
         return d.flip ? img.flippedHorizontally() : img
     }
@@ -98,8 +98,8 @@ public struct PreprocessOptions: Sendable, Codable, Equatable {
     }
 
     /// Resizes to the nearest multiple of `multiple` (as pix2pix's make_power_2 does for 4).
-    func roundedToMultiple(_ img: Image) -> Image {
+    func roundedToMultiple(_ img: Image) throws -> Image {
         func round(_ v: Int) -> Int { Swift.max(multiple, Int((Double(v) / Double(multiple)).rounded()) * multiple) }
-        return img.resized(width: round(img.width), height: round(img.height))
+        return try img.resized(width: round(img.width), height: round(img.height))
     }
 }

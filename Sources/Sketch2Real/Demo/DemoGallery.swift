@@ -62,11 +62,11 @@ public struct DemoGallery {
     }
 
     /// The sketch as the models see it: grey, resized so its longer side is `size`.
-    public static func prepare(_ sketch: Image, size: Int) -> Image {
+    public static func prepare(_ sketch: Image, size: Int) throws -> Image {
         let scale = Double(size) / Double(max(sketch.width, sketch.height))
         let w = max(1, Int((Double(sketch.width) * scale).rounded()))
         let h = max(1, Int((Double(sketch.height) * scale).rounded()))
-        return sketch.grayscale().resized(width: w, height: h)
+        return try sketch.grayscale().resized(width: w, height: h)
     }
 
     /// Writes `out/index.html` with every example; files that fail are reported and skipped.
@@ -82,7 +82,7 @@ public struct DemoGallery {
             let codes = LatentCodes.tensor(seed: seed, sketch: index, count: variations, size: sampler.latentChannels)
             let stem = (example.file as NSString).deletingPathExtension
             do {
-                let sketch = Self.prepare(try Image.load(path: (folder as NSString).appendingPathComponent(example.file)), size: size)
+                let sketch = try Self.prepare(try Image.load(path: (folder as NSString).appendingPathComponent(example.file)), size: size)
                 let result = try translator.translate(sketch)
                 let samples = try sampler.images(for: sketch, codes: codes)
                 let syntheticSamples = try synthetic.map {

@@ -28,6 +28,9 @@ public struct TrainingLog: Sendable {
         return TrainingLog(series: series.mapValues { $0.sorted { $0.step < $1.step } })
     }
 
+    /// The last step the log records a value for; nil for an empty log.
+    public var lastStep: Int? { series.values.compactMap { $0.last.map { Int($0.step) } }.max() }
+
     /// Keys in plot order.
     public var keys: [String] {
         Self.preferredOrder.filter { series[$0] != nil } + series.keys.filter { !Self.preferredOrder.contains($0) }.sorted()

@@ -131,7 +131,7 @@ public enum GeneratorFile {
     }
 
     /// E of a stored model, when it holds one.
-    static func encoder(_ stored: (path: String, config: TrainingConfig, generator: [String: Tensor], encoder: [String: Tensor]?)) throws -> LatentEncoder? {
+    static func encoder(_ stored: StoredModel) throws -> LatentEncoder? {
         guard let weights = stored.encoder, let e = try building(stored.path, { try makeEncoder(stored.config) }) else { return nil }
         try fill(e, weights, source: stored.path)
         return e
@@ -164,24 +164,19 @@ public enum GeneratorFile {
         return file
     }
 
-    /// The weights and configuration in a file or a run folder's latest checkpoint.
-    static func read(_ path: String) throws -> (path: String, config: TrainingConfig, generator: [String: Tensor], encoder: [String: Tensor]?) {
+    /// The weights and configuration in a file or a run folder's latest checkpoint: the file is
+    /// read once, and its header tells a checkpoint from an exported model before the tensors are
+    /// decoded, once.
+    static func read(_ path: String) throws -> StoredModel {
         let file = try storedFile(path)
-        let contents: SafeTensors
+        let data: Data
         do {
-            contents = try SafeTensors.load(path: file)
-        } catch let e as TorchError {
-            // A PyTorch file (a zip archive, or the legacy pickle) is imported first.
-            if let handle = FileHandle(forReadingAtPath: file), let head = try? handle.read(upToCount: 2) {
-                try? handle.close()
-                if head == Data([0x50, 0x4B]) || head.first == 0x80 {
-                    throw ModelError("\(file): a PyTorch checkpoint, not a Sketch2Real model; bring it in first with `sketch2real import \(file) --model pix2pix|bicyclegan|sragan|lsragan --out model.safetensors`, then use model.safetensors")
-                }
-            }
-            throw ModelError(e.message)
+            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+        } catch {
+            throw ModelError("\(file): cannot read (\(FileErrorText.reason(error)))")
         }
-        if contents.metadata["format"] == Checkpoint.format {
-            let checkpoint = try Checkpoint.decode(try Data(contentsOf: URL(fileURLWithPath: file)), source: file)
+        if (try? SafeTensorsHeader.parse(data))?.metadata["format"] == Checkpoint.format {
+            let checkpoint = try Checkpoint.decode(data, source: file)
             let config: TrainingConfig
             do {
                 config = try TrainingConfig.from(json: checkpoint.configuration)
@@ -189,7 +184,18 @@ public enum GeneratorFile {
                 throw ModelError("\(file): its stored training configuration is not readable (\(error)); the checkpoint is damaged")
             }
             guard let g = checkpoint.networks["G"] else { throw ModelError("\(file): checkpoint holds no generator") }
-            return (file, config, g, checkpoint.networks["E"])
+            return StoredModel(path: file, config: config, generator: g, encoder: checkpoint.networks["E"],
+                               otherNetworks: checkpoint.networks.filter { $0.key != "G" && $0.key != "E" })
+        }
+        let contents: SafeTensors
+        do {
+            contents = try SafeTensors.decode(data, source: file)
+        } catch let e as TorchError {
+            // A PyTorch file (a zip archive, or the legacy pickle) is imported first.
+            if data.prefix(2) == Data([0x50, 0x4B]) || data.first == 0x80 {
+                throw ModelError("\(file): a PyTorch checkpoint, not a Sketch2Real model; bring it in first with `sketch2real import \(file) --model pix2pix|bicyclegan|sragan|lsragan --out model.safetensors`, then use model.safetensors")
+            }
+            throw ModelError(e.message)
         }
         guard let json = contents.metadata[trainingKey] else {
             throw ModelError("\(file): not a Sketch2Real model (no \(trainingKey) in the metadata); export one with `sketch2real export`")
@@ -208,14 +214,14 @@ public enum GeneratorFile {
                 generator[name] = t
             }
         }
-        return (file, config, generator, encoder.isEmpty ? nil : encoder)
+        return StoredModel(path: file, config: config, generator: generator, encoder: encoder.isEmpty ? nil : encoder, otherNetworks: [:])
     }
 
     /// Checks a stored configuration against the stored weights before anything is built, so
     /// that a configuration asking for a far larger network than the file holds (a crafted or
     /// damaged file) is refused before its memory is allocated: the first layer's width of the
     /// generator (and of the encoder) must be the out-channels of one of its stored weights.
-    static func checkWidths(_ stored: (path: String, config: TrainingConfig, generator: [String: Tensor], encoder: [String: Tensor]?)) throws {
+    static func checkWidths(_ stored: StoredModel) throws {
         func outChannels(_ weights: [String: Tensor]) -> Set<Int> {
             Set(weights.values.compactMap { t in t.shape.count == 4 ? t.shape[0] : nil })
         }

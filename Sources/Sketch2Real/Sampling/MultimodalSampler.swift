@@ -27,7 +27,7 @@ public struct MultimodalSampler {
             throw ModelError("a \(model.config.model.rawValue) model has no encoder, so it cannot take the code of a photo")
         }
         let size = model.config.data.preprocess.cropSize
-        let resized = photo.withChannels(encoder.config.inputChannels).resized(width: size, height: size)
+        let resized = try photo.withChannels(encoder.config.inputChannels).resized(width: size, height: size)
         return withNoGrad { encoder(resized.tensor()).mu }
     }
 

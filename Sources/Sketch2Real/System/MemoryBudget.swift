@@ -89,29 +89,63 @@ public enum MemoryBudget {
         return InferenceCost(bytesPerPixel: perPixel, weightBytes: parameterBytes([generator]))
     }
 
-    /// Bytes one training step of `config` needs: for each network the outputs of its layers, kept
-    /// with their normalised and activated copies for the backward pass (3×), the generator run
-    /// twice for the multimodal models, the discriminator and the perceptual network each on real
-    /// and generated pictures; then every weight four times (itself, its gradient, Adam's two
-    /// moments).
-    public static func trainingBytes(_ config: TrainingConfig) throws -> Double {
-        let perceptual = try? TrainingLoop.perceptualLoss(config)?.network
+    /// Bytes one training step of `config` needs, measured on the networks a trainer built: for
+    /// each network the outputs of its layers, kept with their normalised and activated copies for
+    /// the backward pass (3×), the generator run twice for the multimodal models, the
+    /// discriminator and the perceptual network each on real and generated pictures; then every
+    /// weight four times (itself, its gradient, Adam's two moments). The networks come back as
+    /// they were (`probing`).
+    static func trainingBytes(_ config: TrainingConfig, generator: any SketchToImageGenerator, discriminator: MultiScaleDiscriminator,
+                              encoder: LatentEncoder?, perceptual: FeatureNetwork?) throws -> Double {
         let crop = config.data.preprocess.cropSize
-        let generator: any SketchToImageGenerator = config.model.isMultimodal ? try GeneratorFile.makeLatent(config) : try GeneratorFile.make(config)
-        let encoder = try GeneratorFile.makeEncoder(config)
-        let discriminator = try MultiScaleDiscriminator(config.resolved.discriminator)
         let side = probeSide(generator)
-        var perPixel = activationBytesPerPixel(channels: generator.inputChannels, side: side) { generator.translate($0) }
-            * (config.model.isMultimodal ? 2 : 1)
-        perPixel += 2 * activationBytesPerPixel(channels: config.discriminator.inputChannels, side: side) { discriminator($0).last! }
-        if let encoder {
-            perPixel += activationBytesPerPixel(channels: config.data.outputChannels, side: side) { encoder($0).mu }
-        }
-        if let perceptual, config.lambdaPerceptual > 0 {
-            perPixel += 2 * activationBytesPerPixel(channels: 3, side: side) { perceptual.features($0).last! }
+        let perPixel = try probing([generator, discriminator, encoder]) {
+            var perPixel = activationBytesPerPixel(channels: generator.inputChannels, side: side) { generator.translate($0) }
+                * (config.model.isMultimodal ? 2 : 1)
+            perPixel += 2 * activationBytesPerPixel(channels: config.discriminator.inputChannels, side: side) { discriminator($0).last! }
+            if let encoder {
+                perPixel += activationBytesPerPixel(channels: config.data.outputChannels, side: side) { encoder($0).mu }
+            }
+            if let perceptual, config.lambdaPerceptual > 0 {
+                perPixel += 2 * activationBytesPerPixel(channels: 3, side: side) { perceptual.features($0).last! }
+            }
+            return perPixel
         }
         let weights = parameterBytes([generator, discriminator] + (encoder.map { [$0] } ?? []))
         return 3 * perPixel * Double(crop * crop * config.batchSize) + 4 * weights
+    }
+
+    /// The same estimate without a trainer: builds a generator, discriminator, encoder and
+    /// perceptual network of `config` for it alone.
+    static func trainingBytes(_ config: TrainingConfig) throws -> Double {
+        let generator: any SketchToImageGenerator = config.model.isMultimodal ? try GeneratorFile.makeLatent(config) : try GeneratorFile.make(config)
+        return try trainingBytes(config, generator: generator, discriminator: try MultiScaleDiscriminator(config.resolved.discriminator),
+                                 encoder: try GeneratorFile.makeEncoder(config), perceptual: try? TrainingLoop.perceptualLoss(config)?.network)
+    }
+
+    /// `train`'s check, made by the trainer once it has built its networks and before it creates
+    /// the run folder or reads any data: refuses a run that would not fit.
+    static func checkTraining(_ config: TrainingConfig, generator: any SketchToImageGenerator, discriminator: MultiScaleDiscriminator,
+                              encoder: LatentEncoder?, perceptual: FeatureNetwork?) throws {
+        let bytes = try trainingBytes(config, generator: generator, discriminator: discriminator, encoder: encoder, perceptual: perceptual)
+        try check(needs: bytes, for: "training \(config.model.rawValue) on \(config.data.preprocess.cropSize)² crops in batches of \(config.batchSize)",
+                  ignore: false)
+    }
+
+    /// Runs `body` with `modules` in evaluation mode and the random generator's state kept, then
+    /// puts every module back in the mode it had: probing a network that is about to be trained
+    /// must not move its batch-norm statistics or spectral-norm vectors, nor draw dropout masks
+    /// from the stream its training will draw from.
+    static func probing<T>(_ modules: [Module?], _ body: () throws -> T) throws -> T {
+        // Pre-order (each module before those below it), so restoring in this order leaves every
+        // module in its own mode.
+        let modes = modules.compactMap { $0 }.flatMap { $0.namedModules().map { ($0.1, $0.1.isTraining) } }
+        let randomState = Torch.rngState()
+        for case let module? in modules { module.eval() }
+        defer { for (module, training) in modes { module.train(training) } }
+        let result = Result { try body() }
+        try Torch.setRNGState(randomState)
+        return try result.get()
     }
 
     /// nil when `bytes` fit in what is available (or nothing can be read), else the refusal.

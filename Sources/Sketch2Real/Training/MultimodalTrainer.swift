@@ -46,9 +46,11 @@ public final class MultimodalTrainer: TrainingAlgorithm {
     public var totalEpochs: Int { loop.totalEpochs }
 
     /// Sets up a new run (`resume` false) or continues the one in `runFolder` with its saved
-    /// configuration; `maxSteps`, if given, replaces the saved limit.
+    /// configuration; `maxSteps`, if given, replaces the saved limit. With `checkMemory`, a run
+    /// that would not fit in memory is refused (`MemoryBudget`), measured on the networks built
+    /// here, before the run folder is created.
     public init(config newConfig: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool, maxSteps: Int? = nil,
-                parallel: DataParallel? = nil) throws {
+                parallel: DataParallel? = nil, checkMemory: Bool = false) throws {
         let (config, run, checkpoint) = try TrainingLoop.prepare(config: newConfig, runFolder: runFolder, resume: resume, maxSteps: maxSteps)
         guard config.model.isMultimodal else {
             throw ModelError("\(config.model.rawValue) maps each sketch to one image: train it with PairedTrainer")
@@ -75,6 +77,10 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         let scheduler = LearningRateScheduler(.linearDecay(constantEpochs: config.epochs, decayEpochs: config.epochsDecay),
                                               optimizers: trained.orderedOptimizers)
         perceptual = try TrainingLoop.perceptualLoss(config)
+        if checkMemory {
+            try MemoryBudget.checkTraining(config, generator: generator, discriminator: discriminator, encoder: encoder,
+                                           perceptual: perceptual?.network)
+        }
         loop = try TrainingLoop(config: config, run: run, dataRoot: dataRoot, scheduler: scheduler, checkpoint: checkpoint,
                                 trained: trained, parallel: parallel)
     }
@@ -246,12 +252,12 @@ public final class MultimodalTrainer: TrainingAlgorithm {
     }
 
     /// sketch | encoded | random codes… | target, one row per example of the last batch (up to 4).
-    func writeSamples(to path: String) throws {
-        guard let (x, y) = lastBatch else { return }
+    func sampleGrid() throws -> Image? {
+        guard let (x, y) = lastBatch else { return nil }
         let n = Swift.min(4, x.size(0))
         let (xs, ys) = (x.narrow(dim: 0, start: 0, length: n), y.narrow(dim: 0, start: 0, length: n))
         let (encoded, random) = try pictures(xs, ys)
-        try ImageGrid.make(rows(xs, ys, encoded, random)).save(path: path)
+        return ImageGrid.make(rows(xs, ys, encoded, random))
     }
 
     func rows(_ x: Tensor, _ y: Tensor, _ encoded: Tensor, _ random: [Tensor]) -> [[Image]] {

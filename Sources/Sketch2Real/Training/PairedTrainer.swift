@@ -43,8 +43,10 @@ public final class PairedTrainer: TrainingAlgorithm {
 
     /// Sets up a new run (`resume` false) or continues the one in `runFolder`.
     /// On resume, the saved configuration is used; `maxSteps`, if given, replaces the saved limit.
+    /// With `checkMemory`, a run that would not fit in memory is refused (`MemoryBudget`), measured
+    /// on the networks built here, before the run folder is created.
     public init(config newConfig: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool, maxSteps: Int? = nil,
-                parallel: DataParallel? = nil) throws {
+                parallel: DataParallel? = nil, checkMemory: Bool = false) throws {
         let (config, run, checkpoint) = try TrainingLoop.prepare(config: newConfig, runFolder: runFolder, resume: resume, maxSteps: maxSteps)
         guard !config.model.isMultimodal else {
             throw ModelError("\(config.model.rawValue) takes a latent code: train it with MultimodalTrainer")
@@ -64,6 +66,10 @@ public final class PairedTrainer: TrainingAlgorithm {
         let scheduler = LearningRateScheduler(.linearDecay(constantEpochs: config.epochs, decayEpochs: config.epochsDecay),
                                               optimizers: trained.orderedOptimizers)
         perceptual = try TrainingLoop.perceptualLoss(config)
+        if checkMemory {
+            try MemoryBudget.checkTraining(config, generator: generator, discriminator: discriminator, encoder: nil,
+                                           perceptual: perceptual?.network)
+        }
         loop = try TrainingLoop(config: config, run: run, dataRoot: dataRoot, scheduler: scheduler, checkpoint: checkpoint,
                                 trained: trained, parallel: parallel)
     }
@@ -131,13 +137,13 @@ public final class PairedTrainer: TrainingAlgorithm {
     public func checkpoint() throws -> Checkpoint { try loop.checkpoint(self) }
 
     /// sketch | output | target rows of the last batch (up to 4).
-    func writeSamples(to path: String) throws {
-        guard let (x, y, fake) = lastBatch else { return }
+    func sampleGrid() throws -> Image? {
+        guard let (x, y, fake) = lastBatch else { return nil }
         var rows: [[Image]] = []
         for i in 0 ..< Swift.min(4, x.size(0)) {
             rows.append([x, fake, y].map { Image(tensor: $0.select(dim: 0, index: i)) })
         }
-        try ImageGrid.make(rows).save(path: path)
+        return ImageGrid.make(rows)
     }
 
     /// Evaluation-mode outputs for the first validation examples, with their mean L1.

@@ -10,29 +10,34 @@ public protocol ModelTrainer: AnyObject {
     /// Networks a new run took from `config.initFrom`.
     var warmStarted: [String] { get }
     func train(progress: ProgressReporter, shouldStop: () -> Bool) throws -> TrainingOutcome
-    /// Also writes TensorBoard event files to `folder` (`train --tensorboard`).
-    func writeTensorBoard(to folder: String) throws
 }
 
 /// The one entry point for training: the model family decides the algorithm.
 public enum Trainer {
     /// A new run of `config` in `runFolder`, or with `resume` the run there continued with its
     /// saved configuration (whose model wins over `config`'s); `maxSteps` replaces the saved limit.
-    /// With `parallel`, this process is one rank of a data-parallel run (`DataParallel`).
+    /// With `parallel`, this process is one rank of a data-parallel run (`DataParallel`). With
+    /// `tensorboard`, the run also writes TensorBoard event files to that folder (`train --tensorboard`).
+    /// With `checkMemory`, a run that would not fit in memory is refused before it starts.
     public static func make(config: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool,
-                            maxSteps: Int? = nil, parallel: DataParallel? = nil) throws -> any ModelTrainer {
-        try algorithm(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps, parallel: parallel)
+                            maxSteps: Int? = nil, parallel: DataParallel? = nil, tensorboard: String? = nil,
+                            checkMemory: Bool = false) throws -> any ModelTrainer {
+        let trainer = try algorithm(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps,
+                                    parallel: parallel, checkMemory: checkMemory)
+        if let tensorboard { try trainer.loop.writeTensorBoard(to: tensorboard) }
+        return trainer
     }
 
-    static func algorithm(config: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool,
-                          maxSteps: Int? = nil, parallel: DataParallel? = nil) throws -> any ModelTrainer & TrainingAlgorithm {
+    static func algorithm(config: TrainingConfig, dataRoot: String, runFolder: String, resume: Bool, maxSteps: Int? = nil,
+                          parallel: DataParallel? = nil, checkMemory: Bool = false) throws -> any ModelTrainer & TrainingAlgorithm {
         let kind = (resume ? try savedModel(runFolder) : nil) ?? config.model
         switch kind.family.training {
         case .paired:
-            return try PairedTrainer(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps, parallel: parallel)
+            return try PairedTrainer(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps,
+                                     parallel: parallel, checkMemory: checkMemory)
         case .multimodal:
             return try MultimodalTrainer(config: config, dataRoot: dataRoot, runFolder: runFolder, resume: resume, maxSteps: maxSteps,
-                                         parallel: parallel)
+                                         parallel: parallel, checkMemory: checkMemory)
         }
     }
 
@@ -45,10 +50,8 @@ public enum Trainer {
 
 extension PairedTrainer: ModelTrainer {
     public var trainedGenerator: any SketchToImageGenerator { generator }
-    public func writeTensorBoard(to folder: String) throws { if loop.leads { loop.tensorboard = try TensorBoardWriter(folder: folder) } }
 }
 
 extension MultimodalTrainer: ModelTrainer {
     public var trainedGenerator: any SketchToImageGenerator { generator }
-    public func writeTensorBoard(to folder: String) throws { if loop.leads { loop.tensorboard = try TensorBoardWriter(folder: folder) } }
 }

@@ -75,7 +75,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
     }
 
     /// BicycleGAN's settings (lsgan, λ_L1 10, batch 2 split between the two latent paths), which
-    /// the multimodal families start from before their own choices. See README's "Multimodal
+    /// the multimodal families start from before their own choices. See docs/USAGE.md's "Multimodal
     /// training" for the choices.
     mutating func applyMultimodalDefaults(size: Int) {
         gan = .lsgan

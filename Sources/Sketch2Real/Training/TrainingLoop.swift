@@ -5,14 +5,16 @@ import Torch
 /// What the shared training loop asks of a trainer: its networks and optimisers (for
 /// checkpoints), one optimisation step, and the pictures it draws.
 protocol TrainingAlgorithm: AnyObject {
+    /// The shared loop that drives this algorithm.
+    var loop: TrainingLoop { get }
     /// The networks and optimisers by role (checkpoints, resume, `--init-from`).
     var trained: TrainedNetworks { get }
     /// Loss names shown on the progress line, in order (those a step returns).
     var displayedLosses: [String] { get }
     /// One update of every network on a batch; returns the losses by name.
     func trainStep(input: Tensor, target: Tensor) -> StepLosses
-    /// A grid of the last batch's results, written to `path`.
-    func writeSamples(to path: String) throws
+    /// A grid of the last batch's results; nil before the first step.
+    func sampleGrid() throws -> Image?
     /// Rows of the validation grid and metrics for the log (keys start with `val_`).
     func validationRows(_ dataset: PairedDataset) throws -> (rows: [[Image]], metrics: [String: Double])
 }
@@ -37,7 +39,7 @@ final class TrainingLoop {
     let parallel: DataParallel?
     /// `train --tensorboard`: losses, learning rate, speed, validation and sample grids also go
     /// to a TensorBoard event file (rank 0 only).
-    var tensorboard: TensorBoardWriter?
+    private(set) var tensorboard: TensorBoardWriter?
     /// Said when the run starts (a resume with another world size).
     private(set) var notes: [String] = []
     /// Log keys of the trained networks' gradient norms (`grad_norm_` + checkpoint name).
@@ -127,6 +129,11 @@ final class TrainingLoop {
 
     var totalEpochs: Int { config.epochs + config.epochsDecay }
 
+    /// Also writes TensorBoard event files to `folder`; only rank 0 writes.
+    func writeTensorBoard(to folder: String) throws {
+        if leads { tensorboard = try TensorBoardWriter(folder: folder) }
+    }
+
     /// Trains until the schedule ends, `maxSteps` is reached, or a stop is requested.
     func train(_ algorithm: TrainingAlgorithm, progress: ProgressReporter, shouldStop: () -> Bool) throws -> TrainingOutcome {
         let stepsPerEpoch = loader.batchesPerEpoch
@@ -190,13 +197,9 @@ final class TrainingLoop {
                 let lossText = algorithm.displayedLosses.compactMap { k in losses[k].map { String(format: "%@ %.3f", k, $0) } }.joined(separator: "  ")
                 let eta = Double(plannedSteps - step) / Swift.max(rate, 1e-9)
                 progress.update(String(format: "epoch %d/%d  step %d/%d  %@  %.2f it/s  %.1f img/s  ETA %@", epoch + 1, totalEpochs, step, plannedSteps, lossText, rate, rate * Double(config.batchSize), ProgressReporter.duration(eta)))
-                if leads, config.sampleEverySteps > 0, step % config.sampleEverySteps == 0 {
-                    let file = run.samples + String(format: "/step_%07d.png", step)
-                    try algorithm.writeSamples(to: file)
-                    if let tensorboard, let png = FileManager.default.contents(atPath: file) {
-                        let grid = try Image.load(path: file)
-                        try tensorboard.image([UInt8](png), width: grid.width, height: grid.height, channels: grid.channels, tag: "samples", step: step)
-                    }
+                if leads, config.sampleEverySteps > 0, step % config.sampleEverySteps == 0, let grid = try algorithm.sampleGrid() {
+                    let png = try grid.save(path: run.samples + String(format: "/step_%07d.png", step))
+                    try tensorboard?.image(png, width: grid.width, height: grid.height, channels: grid.channels, tag: "samples", step: step)
                 }
                 if config.checkpointEverySteps > 0, step % config.checkpointEverySteps == 0 { try save(algorithm, run.latestCheckpoint) }
                 if config.maxSteps > 0, step >= config.maxSteps {

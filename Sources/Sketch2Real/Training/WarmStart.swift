@@ -12,11 +12,9 @@ enum WarmStart {
     /// must be among them; nothing is changed otherwise.
     static func apply(_ source: String, to networks: [String: Module]) throws -> [String] {
         let stored = try GeneratorFile.read(source)
-        var weights: [String: [String: Tensor]] = ["G": stored.generator]
+        var weights = stored.otherNetworks
+        weights["G"] = stored.generator
         if let e = stored.encoder { weights["E"] = e }
-        if let checkpoint = try? Checkpoint.load(path: stored.path) {
-            for (name, w) in checkpoint.networks where name != "G" && name != "E" { weights[name] = w }
-        }
         let shared = networks.keys.filter { weights[$0] != nil }.sorted()
         guard shared.contains("G") else {
             throw ModelError("--init-from \(source): it holds no generator for this model")
