@@ -29,9 +29,10 @@ test: bootstrap
 	    [ -s "$$f" ] || { echo "TranslateSketch wrote no $$f"; exit 1; }; done
 	set -o pipefail; $(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
 
-# The numerically sensitive suites again under libtorch threads 1 and 2 × kernel paths default,
-# avx2 (and avx512 where the CPU has it), on the build `make test` made; ends with
-# "test-matrix: N passed, M failed".
+# The numerically sensitive suites again under libtorch threads 1 and 2 × every kernel path this
+# CPU can take (scripts/lib/kernel-paths.sh: ATen capped at AVX2 and AVX-512, and oneDNN capped as
+# on CPUs without bfloat16 instructions or without AVX-512), on the build `make test` made; ends
+# with "test-matrix: N passed, M failed".
 test-matrix: bootstrap
 	@test -d .build/debug || $(SWIFT) build --build-tests
 	@scripts/test-matrix

@@ -31,13 +31,15 @@ kernel_path_env() {
   esac
 }
 
-# The instruction set oneDNN reports under a path (from its verbose start-up line, through the
-# Python reference, which loads the same libtorch); "unknown" where that cannot be read.
+# The instruction set oneDNN reports under a path (from its verbose start-up line), through the
+# Python reference of the same libtorch version as the default build where it is installed
+# (.cache/venv-torch-2.15), else Debian's; "unknown" where that cannot be read.
 onednn_isa() {
-  local isa
-  isa=$(env $(kernel_path_env "$1") DNNL_VERBOSE=1 ONEDNN_VERBOSE=1 /usr/bin/python3 -c '
+  local isa python=/usr/bin/python3
+  [ -x .cache/venv-torch-2.15/bin/python ] && python=.cache/venv-torch-2.15/bin/python
+  isa=$(env $(kernel_path_env "$1") DNNL_VERBOSE=1 ONEDNN_VERBOSE=1 "$python" -c '
 import torch
-torch.nn.functional.conv2d(torch.randn(1, 8, 16, 16), torch.randn(8, 8, 3, 3))' 2>/dev/null \
+torch.nn.functional.conv2d(torch.randn(2, 16, 32, 32), torch.randn(16, 16, 3, 3))' 2>/dev/null \
     | grep -m1 'info,cpu,isa:' | sed 's/.*isa://')
   echo "${isa:-unknown}"
 }
