@@ -18,28 +18,33 @@
 // ("could not create a primitive descriptor iterator"): a path that no real processor takes.
 #include <torch/version.h>
 
+#include <cctype>
+#include <cstdlib>
+#include <string>
+
+namespace {
+// Whether oneDNN is capped (ONEDNN_MAX_CPU_ISA, or its older name DNNL_MAX_CPU_ISA) below AVX-512.
+bool onednn_capped_below_avx512() {
+  const char *cap = std::getenv("ONEDNN_MAX_CPU_ISA");
+  if (!cap || !*cap) cap = std::getenv("DNNL_MAX_CPU_ISA");
+  if (!cap || !*cap) return false;
+  std::string isa(cap);
+  for (auto &c : isa) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return isa != "ALL" && isa != "DEFAULT" && isa.rfind("AVX512", 0) != 0;
+}
+} // namespace
+
 #if TORCH_VERSION_MAJOR < 2 && __has_include(<cpuinfo.h>)
 #include <cpuinfo.h>
 
 #include <dlfcn.h>
-
-#include <cctype>
-#include <cstdlib>
-#include <cstring>
-#include <string>
 
 namespace {
 struct HiddenCPUFeatures {
   HiddenCPUFeatures() {
     const char *hide = std::getenv("SKETCH2REAL_HIDE_CPU_FEATURES");
     std::string list(hide ? hide : "");
-    const char *cap = std::getenv("ONEDNN_MAX_CPU_ISA");
-    if (!cap || !*cap) cap = std::getenv("DNNL_MAX_CPU_ISA");
-    if (cap && *cap) {
-      std::string isa(cap);
-      for (auto &c : isa) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (isa != "ALL" && isa != "DEFAULT" && isa.rfind("AVX512", 0) != 0) list += ",avx512";
-    }
+    if (onednn_capped_below_avx512()) list += ",avx512";
     if (list.empty()) return;
     using Initialize = bool (*)();
     const auto initialize = reinterpret_cast<Initialize>(dlsym(RTLD_DEFAULT, "cpuinfo_initialize"));
@@ -68,9 +73,6 @@ struct HiddenCPUFeatures {
 // PyPI's libtorch keeps cpuinfo to itself (its symbols are not exported), but its bfloat16 checks
 // and its kernels follow ONEDNN_MAX_CPU_ISA and ATEN_CPU_CAPABILITY, read when first needed, after
 // this runs. So the list becomes those caps; caps set explicitly in the environment win.
-#include <cstdlib>
-#include <string>
-
 namespace {
 struct HiddenCPUFeatures {
   HiddenCPUFeatures() {
@@ -78,12 +80,7 @@ struct HiddenCPUFeatures {
     const std::string list = std::string(",") + (hide ? hide : "") + ",";
     // A oneDNN cap below AVX-512 stands for a processor without it: ATen's kernels follow, as
     // they do on libtorch 1.13 through cpuinfo.
-    const char *cap = std::getenv("ONEDNN_MAX_CPU_ISA");
-    const std::string isa = cap ? cap : "";
-    if (!isa.empty() && isa.rfind("AVX512", 0) != 0 && isa.rfind("avx512", 0) != 0 && isa != "ALL" && isa != "all" &&
-        isa != "DEFAULT" && isa != "default") {
-      setenv("ATEN_CPU_CAPABILITY", "avx2", 0);
-    }
+    if (onednn_capped_below_avx512()) setenv("ATEN_CPU_CAPABILITY", "avx2", 0);
     if (list.find(",avx512,") != std::string::npos) {
       setenv("ONEDNN_MAX_CPU_ISA", "AVX2", 0);
       setenv("ATEN_CPU_CAPABILITY", "avx2", 0);

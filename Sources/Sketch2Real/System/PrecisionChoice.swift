@@ -5,10 +5,15 @@ import Torch
 public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
     case fp32, bf16, auto
 
+    /// The flags among `cpuFeatures` that give bfloat16 arithmetic in hardware.
+    static func nativeBFloat16(_ cpuFeatures: [String]) -> [String] {
+        cpuFeatures.filter { ["avx512_bf16", "amx_bf16", "amx_tile"].contains($0) }
+    }
+
     /// One sentence on how this machine computes bfloat16: natively, or emulated and slower.
     public static func bfloat16Support(cpuFeatures: [String] = SystemReport.cpuFeatures(),
                                        oneDNN: Bool = Torch.isMKLDNNAvailable) -> String {
-        let native = cpuFeatures.filter { ["avx512_bf16", "amx_bf16", "amx_tile"].contains($0) }
+        let native = nativeBFloat16(cpuFeatures)
         if oneDNN && !native.isEmpty { return "native (\(native.joined(separator: ", ")) through oneDNN)" }
         return "emulated: " + (oneDNN ? "no avx512_bf16, amx_bf16 or amx_tile flag" : "libtorch has no oneDNN")
             + "; --precision bf16 runs, slower than float32 (docs/PERFORMANCE.md)"
@@ -19,7 +24,7 @@ public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
     /// kernels through oneDNN; float32 everywhere else, where bfloat16 is emulated and slower.
     public func resolve(cpuFeatures: [String] = SystemReport.cpuFeatures(),
                         oneDNN: Bool = Torch.isMKLDNNAvailable) -> (precision: Precision, reason: String) {
-        let native = cpuFeatures.filter { ["avx512_bf16", "amx_bf16", "amx_tile"].contains($0) }
+        let native = Self.nativeBFloat16(cpuFeatures)
         switch self {
         case .fp32: return (.fp32, "asked for (--precision fp32)")
         case .bf16:

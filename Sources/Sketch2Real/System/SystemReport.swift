@@ -73,27 +73,16 @@ public struct SystemReport: Sendable {
 
     /// `features` less what the environment hides from libtorch (see `cpuFeatures()`).
     static func reachable(_ features: [String], environment: [String: String]) -> [String] {
-        var hidden: (String) -> Bool = { _ in false }
-        for name in (environment["SKETCH2REAL_HIDE_CPU_FEATURES"] ?? "").split(separator: ",") {
-            let previous = hidden
-            switch name {
-            case "avx512": hidden = { previous($0) || $0.hasPrefix("avx512") || $0.hasPrefix("amx") }
-            case "avx512_bf16": hidden = { previous($0) || $0 == "avx512_bf16" || $0.hasPrefix("amx") }
-            default: break
-            }
+        let asked = Set((environment["SKETCH2REAL_HIDE_CPU_FEATURES"] ?? "").split(separator: ",").map(String.init))
+        let cap = ((environment["ONEDNN_MAX_CPU_ISA"] ?? environment["DNNL_MAX_CPU_ISA"]) ?? "").uppercased()
+        let capped = !cap.isEmpty && cap != "ALL" && cap != "DEFAULT"
+        // Each level hides what the next keeps: no AVX-512 at all, no bfloat16 instructions, no AMX.
+        let noAVX512 = asked.contains("avx512") || (capped && !cap.hasPrefix("AVX512"))
+        let noBF16 = noAVX512 || asked.contains("avx512_bf16") || (capped && !["BF16", "FP16", "AMX"].contains { cap.contains($0) })
+        let noAMX = noBF16 || (capped && !cap.contains("AMX"))
+        return features.filter { feature in
+            !(noAVX512 && feature.hasPrefix("avx512")) && !(noBF16 && feature == "avx512_bf16") && !(noAMX && feature.hasPrefix("amx"))
         }
-        let cap = (environment["ONEDNN_MAX_CPU_ISA"] ?? environment["DNNL_MAX_CPU_ISA"])?.uppercased()
-        if let cap, !cap.isEmpty, cap != "ALL", cap != "DEFAULT" {
-            let previous = hidden
-            if !cap.hasPrefix("AVX512") {
-                hidden = { previous($0) || $0.hasPrefix("avx512") || $0.hasPrefix("amx") }
-            } else if !cap.contains("BF16") && !cap.contains("FP16") && !cap.contains("AMX") {
-                hidden = { previous($0) || $0 == "avx512_bf16" || $0.hasPrefix("amx") }
-            } else if !cap.contains("AMX") {
-                hidden = { previous($0) || $0.hasPrefix("amx") }
-            }
-        }
-        return features.filter { !hidden($0) }
     }
 
     /// SIMD features that matter to libtorch's kernels, in a fixed order.
