@@ -246,11 +246,26 @@ struct TrainDiscriminatorOptions: ParsableArguments {
     @Flag(help: "Spectral normalisation in the discriminator.")
     var spectralNorm = false
 
+    @Flag(help: "sragan, pix2pix: a second discriminator that judges images through the frozen HED-VGG16 (relu2_2, relu3_3, relu4_3, each mixed by a fixed random 1×1 convolution to 64 channels, with the sketch, into a spectral-norm patch head; hinge loss), beside the PatchGAN (Projected GANs).")
+    var projectedDiscriminator = false
+
+    @Option(help: "Weight of the projected discriminator's term in G's loss (default 1).")
+    var projectedWeight: Double?
+
+    @Option(help: "Steps over which the projected term's weight in G's loss grows from 0 to --projected-weight (default 0: full weight at once).")
+    var projectedWarmup: Int?
+
     func apply(to c: inout TrainingConfig) {
         set(ndf, &c, \.discriminator.ndf)
         set(discriminatorScales, &c, \.discriminator.scales)
         set(discriminatorLayers, &c, \.discriminator.layers)
         if spectralNorm { c.discriminator.spectralNorm = true }
+        if projectedDiscriminator || projectedWeight != nil || projectedWarmup != nil {
+            var p = c.projected ?? ProjectedDiscriminatorConfig()
+            if let projectedWeight { p.weight = projectedWeight }
+            if let projectedWarmup { p.warmupSteps = projectedWarmup }
+            c.projected = p
+        }
     }
 }
 

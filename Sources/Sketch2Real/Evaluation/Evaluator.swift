@@ -240,7 +240,7 @@ public final class Evaluator {
         progress("\(model.name): translating \(split.pairs) pairs")
         let diversity = model.sample.map { _ in SampleDiversity(distance: lpips, samplesPerInput: settings.samplesPerInput, seed: settings.seed) }
         var lp: [Double] = []
-        var fidelityRows = PixelFidelity(), looks = LooksLikePhotos()
+        var fidelityRows = PixelFidelity(), looks = LooksLikePhotos(), judges = IndependentJudges(seed: settings.seed)
         var hed: [Tensor] = [], inceptionRows: [Tensor] = []
         var outputsByPair: [Int: Tensor] = [:], inputsByPair: [Int: Tensor] = [:]
         var encodedL1: [Double] = []
@@ -269,6 +269,7 @@ public final class Evaluator {
                 encodedL1 += PixelMetrics.l1(PixelMetrics.unitImages(drawn), tu)
             }
             looks.add(outputs: ou, targets: tu)
+            try judges.add(outputs: ou, targets: tu)
             // The LPIPS-style distance and HED features see the 8-bit outputs too.
             let quantised = ou.to(.float32) * 2.0 - 1.0
             let fo = lpips.features(quantised), ft = lpips.features(targets)
@@ -333,6 +334,8 @@ public final class Evaluator {
                                    ndb: ndb, ndbNote: reference.ndbNote, knownModes: knownModes, inceptionVariant: inception?.variant)
         metrics += sketchFidelity(split: split, outputs: outputsByPair, inputs: inputsByPair)
         metrics += looks.rows()
+        progress("\(model.name): spectral distance, droplets, C2ST")
+        metrics += judges.rows()
         if !encodedL1.isEmpty {
             metrics.append(MetricCatalog.encodedL1(mean(encodedL1), std: std(encodedL1), note: "the L1 row above uses a random code"))
         }

@@ -82,9 +82,18 @@ public enum MetricCatalog {
     public static let encodedL1 = MetricKind(key: "encoded_l1", label: "L1 with E's code of the photo", better: .lower, term: "Encoded L1",
         definition: "Models with an encoder E only: L1 (8-bit images in [0, 1]) between the photo and the image drawn from its sketch with E's mean code of that photo, averaged over pairs; below the L1 of a random code when E's code carries the photo's colours.")
 
+    public static let spectralDistance = MetricKind(key: "spectral_distance", label: "Spectral distance to photos", better: .lower,
+        term: "Spectral distance",
+        definition: "Root mean square over rings of radial frequency (width 1/min(H, W) cycles per pixel, DC left out) of the difference between log10 of the outputs' and the split's photos' mean power of the luma's 2-D DFT in that ring, in decades (power floored at 1e-12): too smooth, too noisy or periodic outputs raise it. Shares no network with any discriminator or loss.")
+    public static let dropletShare = MetricKind(key: "droplet_share", label: "Droplet share", better: .lower, term: "Droplet share",
+        definition: "Share of outputs whose most extreme local blob — max |difference of Gaussians| of the luma over positions and σ = 2, 4, 6 px (against 1.6σ; blobs of about 4–16 px), reflected borders — lies above the far-out fence (Q3 + 3·IQR) of the same score over the split's photos; the photos' own share is given beside it. Shares no network with any discriminator or loss.")
+    public static let c2st = MetricKind(key: "c2st_accuracy", label: "C2ST accuracy (0.5 = like photos)", better: .lower, term: "C2ST",
+        definition: "Classifier two-sample test: a 3-layer CNN trained from scratch (seeded, 300 Adam steps, batches of 32, random flips) on half of the outputs and photos (average-pooled to at most 64², split by pair index) tells outputs from photos on the other half, and the halves swap; the mean held-out accuracy. 0.5: indistinguishable; 1: every output told apart. Shares no network with any discriminator or loss; with 72 pairs its standard error is about 0.04.")
+
     /// Every fixed kind, for looking one up by key.
     static let fixed: [MetricKind] = [l1, psnr, ssim, lpips, fdHED, kidHED, diversity, ndb(bins: nil), jsd, modesReached, modeKL, modeJS,
-                                      edgeCorrelation, edgeCorrelationOther, nyquist, nyquistRatio, saturation, saturationRatio, borderRatio, bestOfK, encodedL1]
+                                      edgeCorrelation, edgeCorrelationOther, nyquist, nyquistRatio, saturation, saturationRatio, borderRatio, bestOfK, encodedL1,
+                                      spectralDistance, dropletShare, c2st]
 
     /// The definitions of the metrics in `rows`, by term, for a report.
     static func definitions(of rows: [Metric], inception: InceptionV3.Variant?) -> [String: String] {

@@ -10,6 +10,8 @@ public enum NetworkRole: String, Sendable, CaseIterable, Comparable {
     case D
     /// The random path's discriminator (LSRAGAN, BicycleGAN).
     case D2
+    /// The projected discriminator's heads (`--projected-discriminator`).
+    case DP
 
     public static func < (a: NetworkRole, b: NetworkRole) -> Bool { a.rawValue < b.rawValue }
 }
@@ -28,6 +30,6 @@ struct TrainedNetworks {
     /// By checkpoint name.
     var networks: [String: Module] { Dictionary(uniqueKeysWithValues: entries.map { ($0.key.rawValue, $0.value.module) }) }
     var optimizers: [String: any Optimizer] { Dictionary(uniqueKeysWithValues: entries.map { ($0.key.rawValue, $0.value.optimizer) }) }
-    /// In the fixed order G, E, D, D2 (the order the schedule lists them).
-    var orderedOptimizers: [any Optimizer] { [NetworkRole.G, .E, .D, .D2].compactMap { entries[$0]?.optimizer } }
+    /// In the fixed order G, E, D, D2, DP (the order the schedule lists them).
+    var orderedOptimizers: [any Optimizer] { [NetworkRole.G, .E, .D, .D2, .DP].compactMap { entries[$0]?.optimizer } }
 }

@@ -25,8 +25,11 @@ public struct NonFiniteLossError: Error, CustomStringConvertible {
 public final class PairedTrainer: TrainingAlgorithm {
     public let generator: any SketchToImageGenerator
     public let discriminator: MultiScaleDiscriminator
+    /// The projected discriminator beside the PatchGAN (`config.projected`).
+    public let projected: ProjectedDiscriminator?
     let optimizerG: Adam
     let optimizerD: Adam
+    let optimizerP: Adam?
     let perceptual: PerceptualLoss?
     let trained: TrainedNetworks
     let loop: TrainingLoop
@@ -59,13 +62,24 @@ public final class PairedTrainer: TrainingAlgorithm {
         let betas = (config.beta1, config.beta2)
         optimizerG = Adam(generator.trainableParameters(), learningRate: config.learningRate, betas: betas)
         optimizerD = Adam(discriminator.trainableParameters(), learningRate: config.learningRate, betas: betas)
+        perceptual = try TrainingLoop.perceptualLoss(config)
+        if let p = config.projected {
+            // The perceptual loss's HED-VGG16 serves as the backbone when there is one.
+            let backbone = try (perceptual?.network as? HEDVGG16Features) ?? HEDVGG16Features(stages: 4)
+            let d = try ProjectedDiscriminator(p, backbone: backbone)
+            d.initializeWeights(config.initScheme, gain: config.initGain)
+            projected = d
+            optimizerP = Adam(d.trainableParameters(), learningRate: config.learningRate, betas: betas)
+        } else {
+            (projected, optimizerP) = (nil, nil)
+        }
         var trained = TrainedNetworks()
         trained.add(.G, generator, optimizerG)
         trained.add(.D, discriminator, optimizerD)
+        trained.add(.DP, projected, optimizerP)
         self.trained = trained
         let scheduler = LearningRateScheduler(.linearDecay(constantEpochs: config.epochs, decayEpochs: config.epochsDecay),
                                               optimizers: trained.orderedOptimizers)
-        perceptual = try TrainingLoop.perceptualLoss(config)
         if checkMemory {
             try MemoryBudget.checkTraining(config, generator: generator, discriminator: discriminator, encoder: nil,
                                            perceptual: perceptual?.network)
@@ -76,7 +90,7 @@ public final class PairedTrainer: TrainingAlgorithm {
 
     public var totalEpochs: Int { loop.totalEpochs }
 
-    var displayedLosses: [String] { ["G_GAN", "G_L1", "G_perceptual", "G_FM", "D"] }
+    var displayedLosses: [String] { ["G_GAN", "G_proj", "G_L1", "G_perceptual", "G_FM", "D", "D_proj"] }
 
     // MARK: One step
 
@@ -90,16 +104,28 @@ public final class PairedTrainer: TrainingAlgorithm {
         discriminator.unfreeze()
         let realPair = Tensor.cat([x, y], dim: 1)
         let fakePair = Tensor.cat([x, fake.detached()], dim: 1)
-        // With augmentation, D sees each pair under its own random transform.
-        let lossD = config.gan.discriminatorLoss(real: discriminator(config.discriminatorView([realPair])[0]),
-                                                 fake: discriminator(config.discriminatorView([fakePair])[0]))
+        // With augmentation, D sees each pair under its own random transform; the projected
+        // discriminator sees the same views.
+        let realView = config.discriminatorView([realPair])[0], fakeView = config.discriminatorView([fakePair])[0]
+        let lossD = config.gan.discriminatorLoss(real: discriminator(realView), fake: discriminator(fakeView))
         optimizerD.zeroGrad()
         loop.backward(lossD, averaging: [discriminator])
         optimizerD.step()
+        var losses = StepLosses()
+        if let projected, let optimizerP {
+            projected.unfreeze()
+            // Only the heads learn here: the backbone's features need no gradient.
+            let lossP = GANMode.hinge.discriminatorLoss(real: projected(realView, detachFeatures: true),
+                                                        fake: projected(fakeView, detachFeatures: true))
+            optimizerP.zeroGrad()
+            loop.backward(lossP, averaging: [projected])
+            optimizerP.step()
+            losses.projectedDiscriminator = lossP.item()
+        }
 
         // Generator: fool the (frozen) discriminator and stay close to the target.
         discriminator.freeze()
-        var losses = StepLosses()
+        projected?.freeze()
         losses.discriminator = lossD.item()
         let needFeatures = config.lambdaFeatureMatching > 0
         // Feature matching compares D's activations on the generated and the real pair at the
@@ -110,6 +136,12 @@ public final class PairedTrainer: TrainingAlgorithm {
         let ganG = config.gan.generatorLoss(fake: fakeOutputs)
         var total = ganG
         losses.gan = ganG.item()
+        if let projected, let p = config.projected {
+            let ganP = GANMode.hinge.generatorLoss(fake: projected(judged[0]))
+            losses.projected = ganP.item()
+            let weight = p.weight(atStep: step)
+            if weight > 0 { total = total + ganP * weight }
+        }
         ReconstructionLoss(config, perceptual: perceptual).add(
             to: &total, output: fake, target: y, fakeFeatures: fakeFeatures,
             realFeatures: { discriminator.features(judged[1]) }, losses: &losses)
@@ -117,6 +149,7 @@ public final class PairedTrainer: TrainingAlgorithm {
         loop.backward(total, averaging: [generator])
         optimizerG.step()
         discriminator.unfreeze()
+        projected?.unfreeze()
         losses.generatorTotal = total.item()
         lastBatch = (x, y, fake.detached())
         return losses

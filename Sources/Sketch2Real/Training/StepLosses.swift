@@ -19,6 +19,9 @@ public struct StepLosses: Sendable, Equatable {
     public var generatorTotal: Double?
     public var discriminator: Double?
     public var discriminator2: Double?
+    /// G's hinge loss against the projected discriminator, and that discriminator's own loss.
+    public var projected: Double?
+    public var projectedDiscriminator: Double?
 
     public init() {}
 
@@ -27,6 +30,7 @@ public struct StepLosses: Sendable, Equatable {
         ("G_GAN", \.gan), ("G_GAN2", \.gan2), ("G_L1", \.l1), ("G_perceptual", \.perceptual), ("G_FM", \.featureMatching),
         ("KL", \.kl), ("z_L1", \.latentRegression), ("MS", \.modeSeeking), ("MS_ratio", \.modeSeekingRatio),
         ("G_total", \.generatorTotal), ("D", \.discriminator), ("D2", \.discriminator2),
+        ("G_proj", \.projected), ("D_proj", \.projectedDiscriminator),
     ]
 
     /// The terms present, by log name.

@@ -5,7 +5,9 @@ import Torch
 /// Everything a training run needs, saved as the run's config.json and inside every
 /// checkpoint, so a model loads without architecture flags.
 public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfiguration {
-    public static var optionalSections: [String: any Encodable] { ["augment": DiffAugment()] }
+    public static var optionalSections: [String: any Encodable] {
+        ["augment": DiffAugment(), "projected": ProjectedDiscriminatorConfig()]
+    }
 
     public var model: ModelKind = .sragan
     public var sragan = SRAGANConfig()
@@ -24,6 +26,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
     /// What a discriminator is shown of `inputs`: one draw of `augment` shared by all of them,
     /// or the inputs themselves without augmentation.
     public func discriminatorView(_ inputs: [Tensor]) -> [Tensor] { augment.map { $0(inputs) } ?? inputs }
+    /// A second, projected discriminator on the frozen HED-VGG16 beside the PatchGAN (nil: none).
+    public var projected: ProjectedDiscriminatorConfig?
     public var perceptualWeights = [1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4]
     /// A run folder or model file whose weights a new run starts from (`train --init-from`);
     /// ignored on resume, where the checkpoint holds the weights.
@@ -114,6 +118,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
         model.family.syncLatent(&self)
         let conditional = !model.isMultimodal || multimodal.conditionalDiscriminator
         discriminator.inputChannels = (conditional ? data.inputChannels : 0) + data.outputChannels
+        projected?.conditionChannels = conditional ? data.inputChannels : 0
     }
 
     /// D2's configuration: D's, with its own choice of seeing the sketch.
@@ -135,6 +140,15 @@ public struct TrainingConfig: Sendable, Codable, Equatable, DefaultedConfigurati
         try data.validate()
         try discriminator.validate()
         try augment?.validate()
+        if let projected {
+            try projected.validate()
+            guard !model.isMultimodal else {
+                throw ModelError("--projected-discriminator is for the one-to-one models (sragan, pix2pix), not \(model.rawValue)")
+            }
+            guard vgg19Weights == nil else {
+                throw ModelError("--projected-discriminator judges through the HED-VGG16, which --vgg19-weights replaces for the perceptual loss: use one or the other")
+            }
+        }
         try model.family.validateGenerator(self)
         let crop = data.preprocess.cropSize
         if [.resizeAndCrop, .crop].contains(data.preprocess.mode), crop % generatorStride != 0 {
