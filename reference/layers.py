@@ -9,6 +9,7 @@ file, sits above them.
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 def norm_layer(kind, channels):
@@ -80,13 +81,32 @@ class CBAM(nn.Module):
         return self.spatial_gate(self.channel_gate(x))
 
 
+def demodulated_conv(conv, x, scale=None):
+    """StyleGAN2's weight demodulation of `conv`: w'' = s*w / sqrt(sum((s*w)^2) + 1e-8) per
+    example and output channel, with s (N x in) the input scale (None: 1); no normalisation of
+    the feature maps follows."""
+    w = conv.weight
+    if scale is None:
+        d = torch.rsqrt(w.pow(2).sum(dim=(1, 2, 3)) + 1e-8)
+        return F.conv2d(x, w * d[:, None, None, None], conv.bias, conv.stride, conv.padding)
+    # Per-example weights, written out: N x out x in x k x k, each example convolved with its own.
+    modulated = w[None] * scale[:, None, :, None, None]
+    demodulated = modulated * torch.rsqrt(modulated.pow(2).sum(dim=(2, 3, 4), keepdim=True) + 1e-8)
+    return torch.cat([F.conv2d(x[n:n + 1], demodulated[n], conv.bias, conv.stride, conv.padding)
+                      for n in range(x.shape[0])])
+
+
 class AttentionResidualBlock(nn.Module):
     """x + attention(conv_block(x)); without attention, pix2pix's ResnetBlock. With
     `latent_channels` > 0, `modulation` maps a code z to a per-channel scale and shift for each
     of the two norms: norm(h) * (1 + gamma) + beta (adaptive instance norm)."""
 
-    def __init__(self, channels, norm="instance", dropout=False, attention=False, reduction=16, latent_channels=0):
+    def __init__(self, channels, norm="instance", dropout=False, attention=False, reduction=16, latent_channels=0,
+                 demodulated=False):
         super().__init__()
+        if demodulated:
+            norm = "none"
+        self.demodulated = demodulated
         bias = conv_bias(norm)
         layers = [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(norm, channels),
                   nn.ReLU()]
@@ -94,12 +114,25 @@ class AttentionResidualBlock(nn.Module):
             layers.append(nn.Dropout(0.5))
         layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=bias), norm_layer(norm, channels)]
         self.norm_positions = [2, len(layers) - 1]
+        self.conv_positions = [1, len(layers) - 2]
         self.conv_block = nn.Sequential(*layers)
         self.attention = CBAM(channels, reduction) if attention else None
-        self.modulation = nn.Linear(latent_channels, 4 * channels) if latent_channels > 0 else None
+        width = (2 if demodulated else 4) * channels
+        self.modulation = nn.Linear(latent_channels, width) if latent_channels > 0 else None
 
     def forward(self, x, z=None):
-        if self.modulation is None or z is None:
+        if self.demodulated:
+            scales = None
+            if self.modulation is not None and z is not None:
+                scales = (self.modulation(z) + 1).chunk(2, dim=1)
+            residual = x
+            for i, layer in enumerate(self.conv_block):
+                if i in self.conv_positions:
+                    k = self.conv_positions.index(i)
+                    residual = demodulated_conv(layer, residual, scales[k] if scales is not None else None)
+                else:
+                    residual = layer(residual)
+        elif self.modulation is None or z is None:
             residual = self.conv_block(x)
         else:
             params = self.modulation(z)[:, :, None, None].chunk(4, dim=1)

@@ -13,9 +13,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 if __package__:
-    from .layers import AttentionResidualBlock, conv_bias, norm_layer, with_defaults, with_tiled_code
+    from .layers import AttentionResidualBlock, conv_bias, demodulated_conv, norm_layer, with_defaults, with_tiled_code
 else:
-    from layers import AttentionResidualBlock, conv_bias, norm_layer, with_defaults, with_tiled_code
+    from layers import AttentionResidualBlock, conv_bias, demodulated_conv, norm_layer, with_defaults, with_tiled_code
 
 # The Swift SRAGANConfig's fields and defaults, spelled as its Codable conformance writes them.
 SRAGAN_DEFAULTS = {
@@ -33,6 +33,7 @@ SRAGAN_DEFAULTS = {
     "latentAtEveryStage": False,
     "latentAtInput": True,
     "latentModulation": False,
+    "demodulate": False,
 }
 
 # The Swift DiscriminatorConfig's fields and defaults.
@@ -75,25 +76,29 @@ class SRAGANGenerator(nn.Module):
             nn.ReLU())
         self.blocks = nn.ModuleList([
             AttentionResidualBlock(ngf * 4, norm, c["dropout"], has_attention(c, i), c["attentionReduction"],
-                                   c["latentChannels"] if c["latentModulation"] else 0)
+                                   c["latentChannels"] if c["latentModulation"] else 0, c["demodulate"])
             for i in range(c["blocks"])])
         up = []
-        self.decoder_norms = []
+        self.decoder_norms, self.decoder_convs = [], []
+        decoder_norm = "none" if c["demodulate"] else norm
+        decoder_bias = conv_bias(decoder_norm)
         for src, dst in [(ngf * 4, ngf * 2), (ngf * 2, ngf)]:
             if c["upsampling"] == "transposed":
-                up.append(nn.ConvTranspose2d(src, dst, 3, stride=2, padding=1, output_padding=1, bias=bias))
+                up.append(nn.ConvTranspose2d(src, dst, 3, stride=2, padding=1, output_padding=1, bias=decoder_bias))
             elif c["upsampling"] == "resizeConv":
-                up += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(src, dst, 3, padding=1, bias=bias)]
+                up += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(src, dst, 3, padding=1, bias=decoder_bias)]
             else:
                 raise ValueError(f"unknown upsampling {c['upsampling']!r}")
+            self.decoder_convs.append((len(up) - 1, src))
             self.decoder_norms.append((len(up), dst))
-            up += [norm_layer(norm, dst), nn.ReLU()]
+            up += [norm_layer(decoder_norm, dst), nn.ReLU()]
         up += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, c["outputChannels"], 7)]
         self.decoder = nn.Sequential(*up)
         self.shortcut = nn.Conv2d(c["inputChannels"], c["outputChannels"], 1) if c["globalShortcut"] else None
         # z -> (gamma, beta) for each decoder norm, in order (latentModulation).
         modulated = c["latentModulation"] and c["latentChannels"] > 0
-        self.modulation = nn.Linear(c["latentChannels"], 2 * (ngf * 2 + ngf)) if modulated else None
+        width = ngf * 4 + ngf * 2 if c["demodulate"] else 2 * (ngf * 2 + ngf)
+        self.modulation = nn.Linear(c["latentChannels"], width) if modulated else None
 
     def forward(self, x, z=None):
         latent = self.config["latentChannels"]
@@ -110,7 +115,17 @@ class SRAGANGenerator(nn.Module):
             h = self.encoder(x)
         for block in self.blocks:
             h = block(h, z if latent > 0 else None)
-        if self.modulation is not None:
+        if self.config["demodulate"]:
+            scales = self.modulation(z) + 1 if self.modulation is not None else None
+            convs, offset, out = dict(self.decoder_convs), 0, h
+            for i, layer in enumerate(self.decoder):
+                if i in convs:
+                    s = scales[:, offset:offset + convs[i]] if scales is not None else None
+                    out = demodulated_conv(layer, out, s)
+                    offset += convs[i]
+                else:
+                    out = layer(out)
+        elif self.modulation is not None:
             params = self.modulation(z)[:, :, None, None]
             modulations, offset = {}, 0
             for position, channels in self.decoder_norms:

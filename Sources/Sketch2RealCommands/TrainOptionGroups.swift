@@ -214,6 +214,9 @@ struct TrainGeneratorOptions: ParsableArguments {
     @Flag(help: "SRAGAN: leave out the global input → output shortcut.")
     var noShortcut = false
 
+    @Flag(help: "sragan, lsragan: no normalisation in the residual blocks and the decoder; their convolutions are demodulated instead (StyleGAN2's weight demodulation, against droplets), and LSRAGAN's code scales each one's input instead of modulating a norm. Needs --upsampling resizeConv (the default).")
+    var demodulate = false
+
     @Option(help: "pix2pix generator: unet256, unet128, resnet9 or resnet6 (default by size).")
     var generator: Pix2PixArchitecture?
 
@@ -226,6 +229,7 @@ struct TrainGeneratorOptions: ParsableArguments {
         set(attentionEvery, &c, \.sragan.attentionEvery)
         set(upsampling, &c, \.sragan.upsampling)
         if noShortcut { c.sragan.globalShortcut = false }
+        if demodulate { c.sragan.demodulate = true }
         if noDropout { (c.sragan.dropout, c.pix2pix.dropout, c.latentUNet.dropout) = (false, false, false) }
         set(generator, &c, \.pix2pix.architecture)
         if let norm { (c.sragan.norm, c.pix2pix.norm, c.latentUNet.norm, c.discriminator.norm) = (norm, norm, norm, norm) }

@@ -68,6 +68,14 @@ CASES = [
      {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 2, "attentionEvery": 2, "attentionReduction": 4, "norm": "instance",
       "upsampling": "resizeConv", "latentChannels": 6, "latentAtInput": False, "latentModulation": True},
      (2, 1, 32, 32), ["eval", "train"], True),
+    ("lsragan_demodulated", "lsragan",
+     {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 2, "attentionEvery": 2, "attentionReduction": 4, "norm": "layer",
+      "upsampling": "resizeConv", "latentChannels": 6, "latentAtInput": False, "latentModulation": True, "demodulate": True},
+     (2, 1, 32, 32), ["eval", "train"], True),
+    ("lsragan_demodulated_code_at_input", "lsragan",
+     {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 1, "attentionEvery": 1, "attentionReduction": 4, "norm": "instance",
+      "upsampling": "resizeConv", "latentChannels": 3, "demodulate": True, "dropout": True},
+     (3, 1, 24, 32), ["eval"], False),
 ]
 
 

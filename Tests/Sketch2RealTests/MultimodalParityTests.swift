@@ -11,7 +11,8 @@ import XCTest
 final class MultimodalParityTests: XCTestCase {
     static let cases = [
         "lsragan_every_stage_layer", "lsragan_input_layer_resize", "encoder_instance", "encoder_batch_three_blocks",
-        "unet_all_instance", "unet_input_batch", "lsragan_modulated_instance",
+        "unet_all_instance", "unet_input_batch", "lsragan_modulated_instance", "lsragan_demodulated",
+        "lsragan_demodulated_code_at_input",
     ]
 
     struct Network {

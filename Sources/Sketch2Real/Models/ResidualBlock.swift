@@ -9,16 +9,24 @@ import Torch
 /// instance norm does: one linear map `modulation` turns z into a per-channel scale and shift
 /// for each, applied as `norm(h)·(1 + γ) + β`. Unlike a code tiled over the input, which the
 /// first instance norm erases, the code then reaches every block.
+///
+/// With `demodulated`, the block has no normalisation (identities hold their places) and both
+/// convolutions are demodulated (`Demodulation`); a code then sets each convolution's input
+/// scale s = 1 + (modulation(z))ᵢ instead of a norm's scale and shift.
 public final class AttentionResidualBlock: Module, UnaryLayer {
     @Child public var convBlock: Sequential
     public let attention: CBAM?
-    /// z → (γ₁, β₁, γ₂, β₂), each `channels` wide.
+    /// z → (γ₁, β₁, γ₂, β₂), each `channels` wide; demodulated: z → (s₁ − 1, s₂ − 1).
     public let modulation: Linear?
     /// Positions of the two normalisation layers in `convBlock`.
     let normPositions: [Int]
+    /// Positions of the two convolutions in `convBlock`.
+    let convolutionPositions: [Int]
+    public let demodulated: Bool
 
     public init(channels: Int, norm: NormKind, dropout: Bool = false, attention: Bool, reduction: Int = 16,
-                latentChannels: Int = 0) {
+                latentChannels: Int = 0, demodulated: Bool = false) {
+        let norm = demodulated ? NormKind.none : norm
         let bias = norm.convolutionsNeedBias
         var layers: [any UnaryLayer] = [
             ReflectionPad2d(1), Conv2d(channels, channels, kernelSize: 3, bias: bias), norm.layer(channels), ReLU(),
@@ -26,13 +34,16 @@ public final class AttentionResidualBlock: Module, UnaryLayer {
         if dropout { layers.append(Dropout(0.5)) }
         layers += [ReflectionPad2d(1), Conv2d(channels, channels, kernelSize: 3, bias: bias), norm.layer(channels)]
         normPositions = [2, layers.count - 1]
+        convolutionPositions = [1, layers.count - 2]
+        self.demodulated = demodulated
         _convBlock = Child(wrappedValue: Sequential(layers), key: "conv_block")
         self.attention = attention ? CBAM(channels: channels, reduction: reduction) : nil
-        modulation = latentChannels > 0 ? Linear(latentChannels, 4 * channels) : nil
+        modulation = latentChannels > 0 ? Linear(latentChannels, (demodulated ? 2 : 4) * channels) : nil
         super.init()
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        if demodulated { return self(x, code: nil) }
         let residual = convBlock(x)
         return x + (attention.map { $0(residual) } ?? residual)
     }
@@ -40,6 +51,18 @@ public final class AttentionResidualBlock: Module, UnaryLayer {
     /// The block with its normalisations modulated by `code` (N×latent); without a modulation
     /// the code is ignored.
     public func callAsFunction(_ x: Tensor, code: Tensor?) -> Tensor {
+        if demodulated {
+            let scales = modulation.flatMap { m in code.map { (m($0) + 1.0).chunked(2, dim: 1) } }
+            var h = x
+            for (i, layer) in convBlock.layers.enumerated() {
+                if let k = convolutionPositions.firstIndex(of: i), let conv = layer as? Conv2d {
+                    h = Demodulation.convolve(conv, h, scale: scales?[k])
+                } else {
+                    h = layer(h)
+                }
+            }
+            return x + (attention.map { $0(h) } ?? h)
+        }
         guard let modulation, let code else { return self(x) }
         let parameters = modulation(code).unsqueezed(2).unsqueezed(3).chunked(4, dim: 1)
         var h = x

@@ -37,6 +37,10 @@ public struct SRAGANConfig: Sendable, Codable, Equatable, DefaultedConfiguration
     /// that modulates the norms cannot be erased, and the decoder's norms cannot normalise away
     /// the colours it sets.
     public var latentModulation = false
+    /// Residual blocks and decoder without normalisation, their convolutions demodulated
+    /// (`Demodulation`, StyleGAN2's cure for droplets); with `latentModulation` the code sets
+    /// each such convolution's input scale. The encoder keeps `norm`. Needs `resizeConv`.
+    public var demodulate = false
 
     public init() {}
 
@@ -53,6 +57,9 @@ public struct SRAGANConfig: Sendable, Codable, Equatable, DefaultedConfiguration
         try ModelLimits.check("ngf", ngf, atMost: ModelLimits.width)
         try ModelLimits.check("the residual block count", blocks, atMost: ModelLimits.blocks)
         try ModelLimits.check("the latent code length", latentChannels, atMost: ModelLimits.latentChannels)
+        if demodulate, upsampling != .resizeConv {
+            throw ModelError("demodulation needs the resize-convolution decoder (--upsampling resizeConv)")
+        }
         if latentChannels > 0, !latentAtInput, !latentAtEveryStage, !latentModulation {
             throw ModelError("the latent code must enter somewhere: at the input, at every encoder stage, or through the normalisations (latentModulation)")
         }
@@ -78,6 +85,9 @@ public final class SRAGANGenerator: Module {
     public let modulation: Linear?
     /// Positions and widths of the normalisation layers in `decoder`.
     let decoderNorms: [(position: Int, channels: Int)]
+    /// Positions and input widths of the decoder's upsampling convolutions (demodulated with
+    /// `config.demodulate`).
+    let decoderConvolutions: [(position: Int, channels: Int)]
 
     public init(_ config: SRAGANConfig) throws {
         try config.validate()
@@ -92,26 +102,30 @@ public final class SRAGANGenerator: Module {
         blocks = (0 ..< config.blocks).map {
             AttentionResidualBlock(channels: ngf * 4, norm: norm, dropout: config.dropout,
                                    attention: config.hasAttention(block: $0), reduction: config.attentionReduction,
-                                   latentChannels: config.latentModulation ? config.latentChannels : 0)
+                                   latentChannels: config.latentModulation ? config.latentChannels : 0,
+                                   demodulated: config.demodulate)
         }
         var up: [any UnaryLayer] = []
-        var norms: [(Int, Int)] = []
+        var norms: [(Int, Int)] = [], convolutions: [(Int, Int)] = []
+        let decoderNorm = config.demodulate ? NormKind.none : norm, decoderBias = decoderNorm.convolutionsNeedBias
         for (from, to) in [(ngf * 4, ngf * 2), (ngf * 2, ngf)] {
             switch config.upsampling {
             case .transposed:
-                up.append(ConvTranspose2d(from, to, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1, bias: bias))
+                up.append(ConvTranspose2d(from, to, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1, bias: decoderBias))
             case .resizeConv:
-                up += [Upsample(scale: 2), Conv2d(from, to, kernelSize: 3, padding: 1, bias: bias)]
+                up += [Upsample(scale: 2), Conv2d(from, to, kernelSize: 3, padding: 1, bias: decoderBias)]
             }
+            convolutions.append((up.count - 1, from))
             norms.append((up.count, to))
-            up += [norm.layer(to), ReLU()]
+            up += [decoderNorm.layer(to), ReLU()]
         }
         decoderNorms = norms
+        decoderConvolutions = convolutions
         up += [ReflectionPad2d(3), Conv2d(ngf, config.outputChannels, kernelSize: 7)]
         decoder = Sequential(up)
         shortcut = config.globalShortcut ? Conv2d(config.inputChannels, config.outputChannels, kernelSize: 1) : nil
         let modulated = config.latentModulation && config.latentChannels > 0
-        modulation = modulated ? Linear(config.latentChannels, 2 * (ngf * 2 + ngf)) : nil
+        modulation = modulated ? Linear(config.latentChannels, config.demodulate ? ngf * 4 + ngf * 2 : 2 * (ngf * 2 + ngf)) : nil
         super.init()
     }
 
@@ -136,7 +150,21 @@ public final class SRAGANGenerator: Module {
         }
         for b in blocks { h = b(h, code: config.latentChannels > 0 ? z : nil) }
         let out: Tensor
-        if let modulation, let z {
+        if config.demodulate {
+            // Each upsampling convolution demodulated; with a code, its input scale from z.
+            let scales = modulation.flatMap { m in z.map { m($0) + 1.0 } }
+            var offset = 0
+            var d = h
+            for (i, layer) in decoder.layers.enumerated() {
+                if let (_, channels) = decoderConvolutions.first(where: { $0.position == i }), let conv = layer as? Conv2d {
+                    d = Demodulation.convolve(conv, d, scale: scales?.narrow(dim: 1, start: offset, length: channels))
+                    offset += channels
+                } else {
+                    d = layer(d)
+                }
+            }
+            out = d
+        } else if let modulation, let z {
             // Scale and shift per norm, in decoder order: (γ, β) of ngf·2 channels, then of ngf.
             let parameters = modulation(z).unsqueezed(2).unsqueezed(3)
             var offset = 0
