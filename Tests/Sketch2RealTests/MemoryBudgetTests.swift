@@ -42,6 +42,18 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(try estimate(size: 128, batch: 1) - weights, 4 * perImage, accuracy: 1e-6 * b4)
     }
 
+    /// A two-scale PatchGAN's coarser scale is probed at a side it accepts: at 128² (which it
+    /// accepts) the check measures instead of failing inside libtorch, as it did at the
+    /// generator's 32-pixel probe.
+    func testAMultiScaleDiscriminatorIsProbedAtASideItAccepts() throws {
+        var c = TrainingConfig.defaults(for: .sragan, size: 128)
+        c.lambdaPerceptual = 0
+        c.discriminator.scales = 2
+        XCTAssertTrue(c.discriminator.accepts(side: 128))
+        XCTAssertFalse(c.discriminator.accepts(side: 32))
+        XCTAssertGreaterThan(try MemoryBudget.trainingBytes(c), 0)
+    }
+
     /// The trainer checks memory on the networks it built, and probing them changes nothing the
     /// run trains with: as many modules are built with the check as without it, and a step after
     /// it gives the same weights — batch-norm statistics, dropout and spectral norm included.

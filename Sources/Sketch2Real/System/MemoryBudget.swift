@@ -99,10 +99,12 @@ public enum MemoryBudget {
                               encoder: LatentEncoder?, perceptual: FeatureNetwork?) throws -> Double {
         let crop = config.data.preprocess.cropSize
         let side = probeSide(generator)
+        // A multi-scale discriminator's coarsest scale may need more than the generator's probe.
+        let discriminatorSide = (side ... Swift.max(side, crop)).first { config.discriminator.accepts(side: $0) } ?? crop
         let perPixel = try probing([generator, discriminator, encoder]) {
             var perPixel = activationBytesPerPixel(channels: generator.inputChannels, side: side) { generator.translate($0) }
                 * (config.model.isMultimodal ? 2 : 1)
-            perPixel += 2 * activationBytesPerPixel(channels: config.discriminator.inputChannels, side: side) { discriminator($0).last! }
+            perPixel += 2 * activationBytesPerPixel(channels: config.discriminator.inputChannels, side: discriminatorSide) { discriminator($0).last! }
             if let encoder {
                 perPixel += activationBytesPerPixel(channels: config.data.outputChannels, side: side) { encoder($0).mu }
             }
