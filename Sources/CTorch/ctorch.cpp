@@ -5,6 +5,7 @@
 #include "shim.h"
 
 #include <ATen/ATen.h>
+#include <dlfcn.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -51,6 +52,7 @@ at::Tensor def(CTTensor t) { return t ? t->t : at::Tensor(); }
 at::TensorOptions options(int dtype, int device, int index) {
   auto o = at::TensorOptions().dtype(st(dtype));
   if (device == CT_CUDA) return o.device(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index)));
+  if (device == CT_META) return o.device(at::kMeta);
   return o.device(at::kCPU);
 }
 
@@ -116,7 +118,10 @@ int ct_strides(CTTensor t, int64_t *out) {
   CT_STATUS(auto s = t->t.strides(); std::copy(s.begin(), s.end(), out))
 }
 int ct_dtype(CTTensor t) { return t->t.defined() ? static_cast<int>(t->t.scalar_type()) : -1; }
-int ct_device_type(CTTensor t) { return t->t.defined() && t->t.is_cuda() ? CT_CUDA : CT_CPU; }
+int ct_device_type(CTTensor t) {
+  if (!t->t.defined()) return CT_CPU;
+  return t->t.is_cuda() ? CT_CUDA : t->t.is_meta() ? CT_META : CT_CPU;
+}
 int ct_device_index(CTTensor t) { return t->t.defined() && t->t.is_cuda() ? t->t.get_device() : 0; }
 int64_t ct_numel(CTTensor t) { return t->t.defined() ? t->t.numel() : 0; }
 int ct_requires_grad(CTTensor t) { return t->t.defined() && t->t.requires_grad() ? 1 : 0; }
@@ -171,7 +176,9 @@ CTTensor ct_from_data(const void *data, size_t nbytes, const int64_t *shape, int
 // ---- conversion -------------------------------------------------------------
 CTTensor ct_to_dtype(CTTensor t, int dtype) { CT_TENSOR(t->t.to(st(dtype))) }
 CTTensor ct_to_device(CTTensor t, int device, int index) {
-  CT_TENSOR(t->t.to(device == CT_CUDA ? at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index)) : at::Device(at::kCPU)))
+  CT_TENSOR(t->t.to(device == CT_CUDA   ? at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index))
+                    : device == CT_META ? at::Device(at::kMeta)
+                                        : at::Device(at::kCPU)))
 }
 CTTensor ct_clone(CTTensor t) { CT_TENSOR(t->t.clone()) }
 CTTensor ct_contiguous(CTTensor t) { CT_TENSOR(t->t.contiguous()) }
@@ -508,6 +515,35 @@ char *ct_parallel_info(void) {
   }
 }
 int ct_cuda_available(void) { return at::hasCUDA() ? 1 : 0; }
+int ct_cuda_compiled(void) {
+  try {
+    return at::detail::getCUDAHooks().hasCUDART() ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+int ct_cuda_capability(int index) {
+  // From the CUDA runtime that libtorch already loaded (no CUDA headers needed here):
+  // cudaDeviceGetAttribute(&value, cudaDevAttrComputeCapabilityMajor = 75 / Minor = 76, device).
+  using GetAttribute = int (*)(int *, int, int);
+  auto get = reinterpret_cast<GetAttribute>(dlsym(RTLD_DEFAULT, "cudaDeviceGetAttribute"));
+  int major = 0, minor = 0;
+  if (!get || !at::hasCUDA() || get(&major, 75, index) != 0 || get(&minor, 76, index) != 0) return 0;
+  return major * 10 + minor;
+}
+void ct_set_cudnn_benchmark(int on) { at::globalContext().setBenchmarkCuDNN(on != 0); }
+
+static thread_local int thread_device = -1, thread_device_index = 0;
+void ct_set_thread_device(int device, int index, int *previous_device, int *previous_index) {
+  *previous_device = thread_device;
+  *previous_index = thread_device_index;
+  thread_device = device;
+  thread_device_index = index;
+}
+int ct_thread_device(int *index) {
+  *index = thread_device_index;
+  return thread_device;
+}
 int ct_cuda_device_count(void) {
   try {
     return at::hasCUDA() ? static_cast<int>(at::detail::getCUDAHooks().getNumGPUs()) : 0;

@@ -49,6 +49,21 @@ inline at::ScalarType dtype() { return at::autocast::get_autocast_cpu_dtype(); }
 inline void set_dtype(at::ScalarType t) { at::autocast::set_autocast_cpu_dtype(t); }
 #endif
 } // namespace cpu_autocast
+
+// The same for CUDA tensors (torch.autocast("cuda", dtype)); harmless where no CUDA is.
+namespace cuda_autocast {
+#if CT_TORCH_AT_LEAST(2, 4)
+inline bool enabled() { return at::autocast::is_autocast_enabled(at::kCUDA); }
+inline void set_enabled(bool on) { at::autocast::set_autocast_enabled(at::kCUDA, on); }
+inline at::ScalarType dtype() { return at::autocast::get_autocast_dtype(at::kCUDA); }
+inline void set_dtype(at::ScalarType t) { at::autocast::set_autocast_dtype(at::kCUDA, t); }
+#else
+inline bool enabled() { return at::autocast::is_enabled(); }
+inline void set_enabled(bool on) { at::autocast::set_enabled(on); }
+inline at::ScalarType dtype() { return at::autocast::get_autocast_gpu_dtype(); }
+inline void set_dtype(at::ScalarType t) { at::autocast::set_autocast_gpu_dtype(t); }
+#endif
+} // namespace cuda_autocast
 } // namespace ctshim
 
 #define CT_GUARD(fail, ...)                                                                                           \

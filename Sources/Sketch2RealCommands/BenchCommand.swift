@@ -38,7 +38,7 @@ struct OpsBench: ParsableCommand {
     }
 
     func run() throws {
-        runtime.apply()
+        try runtime.apply()
         let threads = Torch.threads
         print("convolution forward+backward, float32, \(threads) threads, median of \(rounds) rounds × \(iterations)")
         print(pad("case", 26) + pad("Swift GFLOP/s", 15) + pad("PyTorch GFLOP/s", 17) + "Swift/PyTorch")

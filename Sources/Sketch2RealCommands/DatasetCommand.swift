@@ -82,7 +82,7 @@ struct DatasetBuild: ParsableCommand {
     }
 
     func run() throws {
-        runtime.apply()
+        try runtime.apply()
         let extractor = try sketch.makeExtractor(hedWeights: hedWeights)
         let builder = try DatasetBuilder(options: try options()) { try extractor.sketch($0) }
         let start = Date()

@@ -49,7 +49,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
-        runtime.apply()
+        try runtime.apply()
         let translationPath = try translationModel ?? BundledModels.path(BundledModels.translation)
         let samplingPath = try samplingModel ?? BundledModels.path(BundledModels.sampling)
         say("demo: models \(translationPath) and \(samplingPath)")

@@ -110,7 +110,7 @@ struct EvaluationOptions: ParsableArguments {
 
     /// Evaluates the models and writes the report folder.
     func run(models paths: [String], title: String) throws {
-        runtime.apply()
+        try runtime.apply()
         var models = try paths.map { try EvaluatedModel.load($0) }
         if baselines {
             let size = self.size ?? models.first?.trainingSize ?? 256

@@ -14,10 +14,12 @@ struct InfoCommand: ParsableCommand {
     var noBenchmark = false
 
     func run() throws {
-        runtime.apply()
+        try runtime.apply()
         let report = SystemReport.collect()
         let gflops = noBenchmark ? nil : SystemReport.matmulGFLOPS()
         for line in report.lines(matmulGFLOPS: gflops) { print(line) }
+        let cuda = Torch.isCUDACompiled ? "libtorch has CUDA, \(Torch.cudaDeviceCount) device(s) visible" : "libtorch without CUDA"
+        print("device       \(Torch.defaultDevice) (--device \(runtime.device); \(cuda))")
         let (precision, reason) = runtime.resolvedPrecision
         print("precision    \(precision.rawValue) (\(reason); --precision fp32|bf16|auto)")
         print("bfloat16     \(PrecisionChoice.bfloat16Support())")

@@ -90,7 +90,7 @@ struct ModelsBench: ParsableCommand {
     }
 
     func run() throws {
-        runtime.apply()
+        try runtime.apply()
         guard FileManager.default.fileExists(atPath: data) else {
             throw ValidationError("\(data) not found: make a data set (scripts/fetch-photos or `sketch2real dataset synth`) or pass --data.")
         }
@@ -183,7 +183,7 @@ struct BenchWorkerCommand: ParsableCommand {
     var fusedAdam = false
 
     func run() throws {
-        runtime.apply()
+        try runtime.apply()
         Torch.transposedConvolutionPath = transposedConvolution.path
         Adam.fused = fusedAdam
         guard let kind = ModelKind(rawValue: model) else { throw ValidationError("unknown model \(model)") }

@@ -66,7 +66,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     func run() throws {
-        runtime.apply()
+        try runtime.apply()
         let modelPath = try model ?? BundledModels.path(BundledModels.sampling)
         let loaded = try GeneratorFile.loadMultimodal(modelPath)
         var options = SampleOptions()

@@ -79,7 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        runtime.apply()
+        try runtime.apply()
         let folder = models ?? BundledModels.directory()
         let server: StudioServer
         do {

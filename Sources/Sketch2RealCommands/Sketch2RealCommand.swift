@@ -75,8 +75,11 @@ struct RuntimeOptions: ParsableArguments {
     @Flag(help: "Run even when the memory estimate exceeds the memory available (cgroup limit or MemAvailable).")
     var ignoreMemoryLimit = false
 
-    @Option(help: "Arithmetic of the networks: fp32, bf16 (bfloat16 with float32 weights) or auto (bf16 where the CPU has it natively: avx512_bf16 or AMX; `sketch2real info` says which).")
+    @Option(help: "Arithmetic of the networks: fp32, bf16 (bfloat16 with float32 weights) or auto (bf16 where the CPU has it natively: avx512_bf16 or AMX, or the GPU does: compute capability 8.0 or later; `sketch2real info` says which).")
     var precision: PrecisionChoice = .auto
+
+    @Option(help: "Where the networks run: auto (the first CUDA GPU when one is present, else the CPU), cpu, cuda or cuda:N.")
+    var device = "auto"
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
@@ -87,13 +90,18 @@ struct RuntimeOptions: ParsableArguments {
         }
     }
 
-    func apply() {
+    /// Sets threads, the device (`--device`, or an error saying why it cannot be used) and the
+    /// precision for it.
+    func apply() throws {
         if let threads { Torch.threads = threads }
-        Torch.precision = resolvedPrecision.precision
+        let chosen = try DeviceChoice(parsing: device).resolve()
+        DeviceChoice.use(chosen)
+        Torch.precision = precision.resolve(device: chosen).precision
         KernelChoiceCache.use()
     }
 
-    var resolvedPrecision: (precision: Precision, reason: String) { precision.resolve() }
+    /// The precision on the process's device and why (after `apply`).
+    var resolvedPrecision: (precision: Precision, reason: String) { precision.resolve(device: Torch.defaultDevice) }
 }
 
 

@@ -109,7 +109,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        runtime.apply()
+        try runtime.apply()
         StopSignal.install()
         let folder = runs + "/" + name
         let limit = resume ? schedule.maxSteps.flatMap { $0 > 0 ? $0 : nil } : nil

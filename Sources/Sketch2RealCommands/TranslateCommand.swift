@@ -41,7 +41,7 @@ struct TranslateCommand: ParsableCommand {
     }
 
     func run() throws {
-        runtime.apply()
+        try runtime.apply()
         let (generator, _) = try GeneratorFile.load(model ?? BundledModels.path(BundledModels.translation))
         let files = try DatasetLayout.inputs(inputs)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

@@ -35,11 +35,15 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
 public enum Device: Equatable, Hashable, Sendable, CustomStringConvertible {
     case cpu
     case cuda(Int)
+    /// libtorch's meta device: shapes and dtypes without data. Nothing can be read back from it;
+    /// the tests run networks there to find tensors made on another device.
+    case meta
 
     var code: (Int32, Int32) {
         switch self {
         case .cpu: return (Int32(CT_CPU), 0)
         case .cuda(let i): return (Int32(CT_CUDA), Int32(i))
+        case .meta: return (Int32(CT_META), 0)
         }
     }
 
@@ -47,12 +51,16 @@ public enum Device: Equatable, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .cpu: "cpu"
         case .cuda(let i): "cuda:\(i)"
+        case .meta: "meta"
         }
     }
 
-    /// Parses "cpu", "cuda" or "cuda:N".
+    public var isCUDA: Bool { if case .cuda = self { true } else { false } }
+
+    /// Parses "cpu", "cuda", "cuda:N" or "meta".
     public init?(_ text: String) {
         if text == "cpu" { self = .cpu; return }
+        if text == "meta" { self = .meta; return }
         if text == "cuda" { self = .cuda(0); return }
         if text.hasPrefix("cuda:"), let i = Int(text.dropFirst(5)), i >= 0 { self = .cuda(i); return }
         return nil

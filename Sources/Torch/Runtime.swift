@@ -1,5 +1,6 @@
 import CTorch
 import Foundation
+import Synchronization
 
 /// Process-wide libtorch settings: random generator, threads, build information.
 public enum Torch {
@@ -11,7 +12,7 @@ public enum Torch {
 
     /// Restores a state returned by `rngState()`.
     public static func setRNGState(_ state: [UInt8]) throws {
-        let t = Tensor(state, shape: [state.count])
+        let t = Tensor(state, shape: [state.count], device: .cpu)
         if ct_rng_set_state(t.handle) != 0 {
             throw TorchError("cannot restore the random generator: \(takeLastError())")
         }
@@ -124,6 +125,49 @@ public enum Torch {
     public static var parallelInfo: String { takeString(ct_parallel_info()) }
     public static var isCUDAAvailable: Bool { ct_cuda_available() != 0 }
     public static var cudaDeviceCount: Int { Int(ct_cuda_device_count()) }
+    /// Whether this libtorch has CUDA kernels (libtorch_cuda linked), whether or not a GPU is here.
+    public static var isCUDACompiled: Bool { ct_cuda_compiled() != 0 }
+    /// Compute capability of CUDA device `index` as (major, minor); nil without one.
+    public static func cudaCapability(_ index: Int) -> (major: Int, minor: Int)? {
+        let c = Int(ct_cuda_capability(Int32(index)))
+        return c > 0 ? (c / 10, c % 10) : nil
+    }
+    /// cuDNN's autotuner (`torch.backends.cudnn.benchmark`): each convolution shape is timed
+    /// with every algorithm once and the fastest kept.
+    public static func setCuDNNBenchmark(_ on: Bool) { ct_set_cudnn_benchmark(on ? 1 : 0) }
+
+    private static let defaultDeviceStore = Mutex<Device>(.cpu)
+    /// The process's device: where tensors are made when no device is named (factories such as
+    /// `zeros` and `rand`, tensors from Swift arrays, loaded weights), on every thread that has
+    /// not chosen another (`withDevice`). Commands set it from `--device`; the default is the CPU.
+    public static var defaultDevice: Device {
+        get { defaultDeviceStore.withLock { $0 } }
+        set { defaultDeviceStore.withLock { $0 = newValue } }
+    }
+
+    /// Where this thread makes tensors: its own choice inside `withDevice`, else `defaultDevice`.
+    public static var currentDevice: Device {
+        var index: Int32 = 0
+        let type = ct_thread_device(&index)
+        switch type {
+        case Int32(CT_CPU): return .cpu
+        case Int32(CT_CUDA): return .cuda(Int(index))
+        case Int32(CT_META): return .meta
+        default: return defaultDevice
+        }
+    }
+
+    /// Runs `body` with this thread making tensors on `device` (data loading keeps images on
+    /// the CPU this way while the networks live on a GPU).
+    public static func withDevice<T>(_ device: Device, _ body: () throws -> T) rethrows -> T {
+        var previous: Int32 = -1, previousIndex: Int32 = 0
+        ct_set_thread_device(device.code.0, device.code.1, &previous, &previousIndex)
+        defer {
+            var ignored: Int32 = 0, ignoredIndex: Int32 = 0
+            ct_set_thread_device(previous, previousIndex, &ignored, &ignoredIndex)
+        }
+        return try body()
+    }
     public static var isMKLDNNAvailable: Bool { ct_mkldnn_available() != 0 }
 
     static func takeString(_ p: UnsafeMutablePointer<CChar>?) -> String {

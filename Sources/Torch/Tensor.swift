@@ -42,12 +42,17 @@ public final class Tensor: @unchecked Sendable {
     public var count: Int { Int(ct_numel(handle)) }
     public var dtype: DType { DType(rawValue: ct_dtype(handle)) ?? .float32 }
     public var device: Device {
-        ct_device_type(handle) == Int32(CT_CUDA) ? .cuda(Int(ct_device_index(handle))) : .cpu
+        switch ct_device_type(handle) {
+        case Int32(CT_CUDA): .cuda(Int(ct_device_index(handle)))
+        case Int32(CT_META): .meta
+        default: .cpu
+        }
     }
     public var isContiguous: Bool { ct_is_contiguous(handle) != 0 }
 
-    /// The single value of a one-element tensor.
+    /// The single value of a one-element tensor (NaN on the meta device, which holds no data).
     public func item() -> Double {
+        if device == .meta { return .nan }
         var v = 0.0
         check(ct_item(handle, &v))
         return v
@@ -55,65 +60,83 @@ public final class Tensor: @unchecked Sendable {
 
     // MARK: Creation
 
-    public static func empty(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
-        withShape(shape) { p, n in wrap(ct_empty(p, n, dtype.rawValue, device.code.0, device.code.1)) }
+    public static func empty(_ shape: [Int], dtype: DType = .float32, device: Device? = nil) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return withShape(shape) { p, n in wrap(ct_empty(p, n, dtype.rawValue, device.code.0, device.code.1)) }
     }
-    public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
-        withShape(shape) { p, n in wrap(ct_zeros(p, n, dtype.rawValue, device.code.0, device.code.1)) }
+    public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device? = nil) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return withShape(shape) { p, n in wrap(ct_zeros(p, n, dtype.rawValue, device.code.0, device.code.1)) }
     }
-    public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
-        withShape(shape) { p, n in wrap(ct_ones(p, n, dtype.rawValue, device.code.0, device.code.1)) }
+    public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device? = nil) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return withShape(shape) { p, n in wrap(ct_ones(p, n, dtype.rawValue, device.code.0, device.code.1)) }
     }
-    public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device = .cpu) -> Tensor {
-        withShape(shape) { p, n in wrap(ct_full(p, n, value, dtype.rawValue, device.code.0, device.code.1)) }
+    public static func full(_ shape: [Int], _ value: Double, dtype: DType = .float32, device: Device? = nil) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return withShape(shape) { p, n in wrap(ct_full(p, n, value, dtype.rawValue, device.code.0, device.code.1)) }
     }
     /// Uniform samples in [0, 1) from the global generator.
-    public static func rand(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
-        withShape(shape) { p, n in wrap(ct_rand(p, n, dtype.rawValue, device.code.0, device.code.1)) }
+    public static func rand(_ shape: [Int], dtype: DType = .float32, device: Device? = nil) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return withShape(shape) { p, n in wrap(ct_rand(p, n, dtype.rawValue, device.code.0, device.code.1)) }
     }
     /// Standard normal samples from the global generator.
-    public static func randn(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
-        withShape(shape) { p, n in wrap(ct_randn(p, n, dtype.rawValue, device.code.0, device.code.1)) }
+    public static func randn(_ shape: [Int], dtype: DType = .float32, device: Device? = nil) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return withShape(shape) { p, n in wrap(ct_randn(p, n, dtype.rawValue, device.code.0, device.code.1)) }
     }
     /// Integers uniformly drawn from [low, high).
-    public static func randint(_ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .int64, device: Device = .cpu) -> Tensor {
-        withShape(shape) { p, n in
+    public static func randint(_ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .int64, device: Device? = nil) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return withShape(shape) { p, n in
             wrap(ct_randint(Int64(low), Int64(high), p, n, dtype.rawValue, device.code.0, device.code.1))
         }
     }
     /// A random permutation of 0..<n.
-    public static func randperm(_ n: Int, device: Device = .cpu) -> Tensor {
-        wrap(ct_randperm(Int64(n), device.code.0, device.code.1))
+    public static func randperm(_ n: Int, device: Device? = nil) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return wrap(ct_randperm(Int64(n), device.code.0, device.code.1))
     }
-    public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .float32, device: Device = .cpu) -> Tensor {
-        wrap(ct_arange(start, end, step, dtype.rawValue, device.code.0, device.code.1))
+    public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .float32, device: Device? = nil) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return wrap(ct_arange(start, end, step, dtype.rawValue, device.code.0, device.code.1))
     }
-    public static func arange(_ end: Int, dtype: DType = .int64, device: Device = .cpu) -> Tensor {
+    public static func arange(_ end: Int, dtype: DType = .int64, device: Device? = nil) -> Tensor {
         arange(0, Double(end), dtype: dtype, device: device)
     }
 
-    /// A tensor holding a copy of `values`, shaped `shape` (default: one dimension).
-    public convenience init<T: TensorElement>(_ values: [T], shape: [Int]? = nil) {
+    /// A tensor holding a copy of `values`, shaped `shape` (default: one dimension), on `device`
+    /// (default: `Torch.currentDevice`).
+    public convenience init<T: TensorElement>(_ values: [T], shape: [Int]? = nil, device: Device? = nil) {
         let shape = shape ?? [values.count]
         let h: CTTensor? = values.withUnsafeBytes { raw in
             shape.map(Int64.init).withUnsafeBufferPointer { s in
                 ct_from_data(raw.baseAddress, raw.count, s.baseAddress, Int32(s.count), T.dtype.rawValue)
             }
         }
-        self.init(handle: wrap(h).retainedHandle())
+        self.init(handle: Tensor.placed(wrap(h), on: device).retainedHandle())
     }
 
-    /// A zero-dimensional tensor.
+    /// `t` (made on the CPU) on `device`, or on the default device.
+    static func placed(_ t: Tensor, on device: Device?) -> Tensor {
+        let device = device ?? Torch.currentDevice
+        return device == .cpu ? t : t.to(device)
+    }
+
+    /// A zero-dimensional tensor, on the CPU: libtorch lets a CPU scalar take part in an
+    /// operation on any device.
     public convenience init(scalar: Double, dtype: DType = .float32) {
-        self.init(handle: Tensor.full([], scalar, dtype: dtype).retainedHandle())
+        self.init(handle: Tensor.full([], scalar, dtype: dtype, device: .cpu).retainedHandle())
     }
 
-    /// A tensor holding a copy of raw little-endian bytes laid out as `dtype` in row-major order.
-    public convenience init(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType) {
+    /// A tensor holding a copy of raw little-endian bytes laid out as `dtype` in row-major order,
+    /// on `device` (default: `Torch.currentDevice`).
+    public convenience init(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType, device: Device? = nil) {
         let h: CTTensor? = shape.map(Int64.init).withUnsafeBufferPointer { s in
             ct_from_data(bytes.baseAddress, bytes.count, s.baseAddress, Int32(s.count), dtype.rawValue)
         }
-        self.init(handle: wrap(h).retainedHandle())
+        self.init(handle: Tensor.placed(wrap(h), on: device).retainedHandle())
     }
 
     /// Moves ownership of the native tensor to a new wrapper (used by convenience initialisers).
@@ -124,6 +147,8 @@ public final class Tensor: @unchecked Sendable {
         let src = dtype == T.dtype ? self : to(T.dtype)
         let n = src.count
         if n == 0 { return [] }
+        // The meta device holds no data: its tensors read as zeros, so code runs through.
+        if device == .meta { return [T](unsafeUninitializedCapacity: n) { b, i in _ = UnsafeMutableRawBufferPointer(b).initializeMemory(as: UInt8.self, repeating: 0); i = n } }
         return [T](unsafeUninitializedCapacity: n) { buffer, initialized in
             check(ct_copy_to(src.handle, buffer.baseAddress, n * MemoryLayout<T>.stride))
             initialized = n
@@ -134,6 +159,7 @@ public final class Tensor: @unchecked Sendable {
     public func bytes() -> [UInt8] {
         let n = count * dtype.byteSize
         if n == 0 { return [] }
+        if device == .meta { return [UInt8](repeating: 0, count: n) }
         return [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
             check(ct_copy_to(handle, buffer.baseAddress, n))
             initialized = n

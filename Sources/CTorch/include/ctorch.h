@@ -21,7 +21,7 @@ enum {
   CT_FLOAT16 = 5, CT_FLOAT32 = 6, CT_FLOAT64 = 7, CT_BOOL = 11, CT_BFLOAT16 = 15
 };
 // device types
-enum { CT_CPU = 0, CT_CUDA = 1 };
+enum { CT_CPU = 0, CT_CUDA = 1, CT_META = 2 };
 // loss reductions
 enum { CT_REDUCE_NONE = 0, CT_REDUCE_MEAN = 1, CT_REDUCE_SUM = 2 };
 
@@ -258,6 +258,17 @@ char *ct_config(void);
 char *ct_parallel_info(void);
 int ct_cuda_available(void);
 int ct_cuda_device_count(void);
+// Compute capability of CUDA device `index` as major * 10 + minor (0 without CUDA).
+int ct_cuda_capability(int index);
+// Whether this libtorch was built with CUDA kernels (libtorch_cuda loaded), and the CUDA
+// runtime version it was built with (major * 1000 + minor * 10; 0 without).
+int ct_cuda_compiled(void);
+// cuDNN's autotuner (torch.backends.cudnn.benchmark).
+void ct_set_cudnn_benchmark(int on);
+// A device this thread makes tensors on instead of the process's default (device -1: none);
+// the previous setting is returned through the pointers.
+void ct_set_thread_device(int device, int index, int *previous_device, int *previous_index);
+int ct_thread_device(int *index);
 int ct_mkldnn_available(void);
 
 // ---- images (OpenCV) ----------------------------------------------------------------

@@ -113,7 +113,8 @@ public final class DataLoader: @unchecked Sendable {
             consumed = position
             running = loader.workers
             for _ in 0 ..< loader.workers {
-                let t = Thread { [self] in work() }
+                // Images are decoded and augmented on the CPU whatever device the networks use.
+                let t = Thread { [self] in Torch.withDevice(.cpu) { work() } }
                 t.stackSize = 8 << 20
                 t.start()
             }

@@ -10,15 +10,16 @@ public struct Image: @unchecked Sendable {
     public var width: Int { pixels.size(1) }
     public var channels: Int { pixels.size(2) }
 
-    /// Wraps HWC float32 pixels in [0, 1].
+    /// Wraps HWC float32 pixels in [0, 1]; images live on the CPU, where OpenCV reads them.
     public init(pixels: Tensor) {
         precondition(pixels.rank == 3 && [1, 3].contains(pixels.size(2)), "Image pixels are HWC with 1 or 3 channels")
-        self.pixels = pixels.dtype == .float32 ? pixels : pixels.to(.float32)
+        let onCPU = pixels.device == .cpu ? pixels : pixels.to(.cpu)
+        self.pixels = onCPU.dtype == .float32 ? onCPU : onCPU.to(.float32)
     }
 
     /// A uniform image.
     public static func filled(width: Int, height: Int, channels: Int = 3, value: Double) -> Image {
-        Image(pixels: Tensor.full([height, width, channels], value))
+        Image(pixels: Tensor.full([height, width, channels], value, device: .cpu))
     }
 
     // MARK: Files
@@ -164,7 +165,7 @@ public struct Image: @unchecked Sendable {
     /// ITU-R BT.601 luma, as OpenCV's RGB→grey conversion.
     public func grayscale() -> Image {
         if channels == 1 { return self }
-        let w = Tensor([0.299, 0.587, 0.114] as [Float], shape: [1, 1, 3])
+        let w = Tensor([0.299, 0.587, 0.114] as [Float], shape: [1, 1, 3], device: .cpu)
         return Image(pixels: (pixels * w).sum(dims: [2], keepDim: true))
     }
 
@@ -179,9 +180,11 @@ public struct Image: @unchecked Sendable {
 
     // MARK: Network tensors
 
-    /// 1×C×H×W in [-1, 1].
+    /// 1×C×H×W in [-1, 1], on this thread's device (`Torch.currentDevice`).
     public func tensor() -> Tensor {
-        (pixels.permute(2, 0, 1).unsqueezed(0) * 2.0 - 1.0).contiguous()
+        let t = (pixels.permute(2, 0, 1).unsqueezed(0) * 2.0 - 1.0).contiguous()
+        let device = Torch.currentDevice
+        return device == .cpu ? t : t.to(device)
     }
 
     /// From C×H×W or 1×C×H×W values in [-1, 1] (clamped).
@@ -213,7 +216,7 @@ public enum ImageGrid {
         let columns = rows.map(\.count).max()!
         let width = columns * cellW + (columns + 1) * spacing
         let height = rows.count * cellH + (rows.count + 1) * spacing
-        let canvas = Tensor.ones([height, width, 3])
+        let canvas = Tensor.ones([height, width, 3], device: .cpu)
         for (r, row) in rows.enumerated() {
             for (c, image) in row.enumerated() {
                 let y = spacing + r * (cellH + spacing), x = spacing + c * (cellW + spacing)

@@ -45,11 +45,14 @@ public final class HEDNetwork: Module {
         super.init()
     }
 
-    /// 1×3×H×W network input from an image: RGB [0, 1] → BGR 0–255 minus `meanBGR`.
+    /// 1×3×H×W network input from an image: RGB [0, 1] → BGR 0–255 minus `meanBGR`, on this
+    /// thread's device.
     public static func input(_ image: Image) -> Tensor {
-        let mean = Tensor(meanBGR, shape: [1, 1, 3])
+        let mean = Tensor(meanBGR, shape: [1, 1, 3], device: .cpu)
         let bgr = image.rgb().pixels.flipped([2]) * 255.0 - mean
-        return bgr.permute(2, 0, 1).unsqueezed(0).contiguous()
+        let x = bgr.permute(2, 0, 1).unsqueezed(0).contiguous()
+        let device = Torch.currentDevice
+        return device == .cpu ? x : x.to(device)
     }
 
     /// The ReLU outputs of the five stages (relu1_2, relu2_2, relu3_3, relu4_3, relu5_3), at

@@ -52,11 +52,11 @@ public struct HEDPostprocessing: Codable, Equatable, Sendable {
         if nonMaximumSuppression {
             let nms = EdgeNMS(orientationSmoothing: orientationSmoothing, radius: suppressionRadius,
                               margin: Float(suppressionMargin), boundary: borderFade, width: width, height: height)
-            map = Tensor(nms.suppressed(map.contiguous().toArray(Float.self)), shape: [height, width])
+            map = Tensor(nms.suppressed(map.contiguous().toArray(Float.self)), shape: [height, width], device: .cpu)
         }
         // A positive floor, as the original's max(eps, threshold), so a zero threshold does not mark everything.
         let level = Swift.max(threshold, Double(Float.leastNormalMagnitude))
-        var mask = withNoGrad { (map.ge(Tensor(scalar: level)).to(.uint8) * 255.0).to(.uint8).contiguous() }
+        var mask = withNoGrad { (map.ge(Tensor.full([], level, device: .cpu)).to(.uint8) * 255.0).to(.uint8).contiguous() }
         if thinning { mask = try ImageOps.thinning(mask) }
         if minComponentSize > 1 { mask = try removingSmallComponents(mask) }
         return mask
@@ -68,7 +68,7 @@ public struct HEDPostprocessing: Codable, Equatable, Sendable {
         let areas = stats.select(dim: 1, index: 4).toArray(Int32.self)
         var keep = areas.map { $0 >= Int32(minComponentSize) ? UInt8(255) : 0 }
         keep[0] = 0  // label 0 is the background
-        let table = Tensor(keep, shape: [keep.count])
+        let table = Tensor(keep, shape: [keep.count], device: .cpu)
         return table.indexSelect(dim: 0, index: labels.flatten().to(.int64)).reshape(labels.shape).contiguous()
     }
 

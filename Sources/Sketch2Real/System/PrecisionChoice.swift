@@ -37,4 +37,22 @@ public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
             return (.bf16, "auto: the CPU computes bfloat16 natively (\(native.joined(separator: ", ")))")
         }
     }
+
+    /// The precision on `device`: on the CPU as `resolve(cpuFeatures:oneDNN:)` says; on a CUDA
+    /// GPU, `auto` is bfloat16 autocast where the GPU computes it (compute capability 8.0 and
+    /// later), else float32 (float16 with a gradient scaler is not offered).
+    public func resolve(device: Device, capability: (major: Int, minor: Int)? = nil) -> (precision: Precision, reason: String) {
+        guard case .cuda(let index) = device else { return resolve() }
+        let c = capability ?? Torch.cudaCapability(index)
+        let name = c.map { "compute capability \($0.major).\($0.minor)" } ?? "unknown compute capability"
+        switch self {
+        case .fp32: return (.fp32, "asked for (--precision fp32)")
+        case .bf16:
+            return (.bf16, (c?.major ?? 0) >= 8 ? "asked for (--precision bf16)"
+                : "asked for (--precision bf16); this GPU (\(name)) has no bfloat16 units, so it is slow")
+        case .auto:
+            if let c, c.major >= 8 { return (.bf16, "auto: this GPU (\(name)) computes bfloat16") }
+            return (.fp32, "auto: this GPU (\(name)) has no bfloat16 units, and float16 with a gradient scaler is not offered: float32")
+        }
+    }
 }

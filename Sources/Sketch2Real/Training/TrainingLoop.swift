@@ -155,7 +155,9 @@ final class TrainingLoop {
             while let batch = try batches.next() {
                 nameNewSkips()
                 guard let target = batch.target else { throw DatasetError("the training split has no targets") }
-                let stepLosses = algorithm.trainStep(input: batch.input, target: target)
+                // The loader's batches are on the CPU; the networks on the process's device.
+                let device = Torch.currentDevice
+                let stepLosses = algorithm.trainStep(input: batch.input.to(device), target: target.to(device))
                 var losses = stepLosses.named
                 var stop: Bool
                 if let parallel {
