@@ -34,12 +34,34 @@ func torchMajorVersion(headers: String) -> Int {
     return 1
 }
 
+/// Whether a libtorch folder can run CUDA: libtorch_cuda, and cuBLAS in its lib/ (a libtorch
+/// archive) or in the NVIDIA packages beside a pip-installed torch/.
+func hasCUDAStack(torchFolder root: String) -> Bool {
+    let files = FileManager.default
+    guard files.fileExists(atPath: root + "/lib/libtorch_cuda.so") else { return false }
+    for folder in [root + "/lib", root + "/../nvidia"] {
+        guard let walk = files.enumerator(atPath: folder) else { continue }
+        while let name = walk.nextObject() as? String {
+            if (name as NSString).lastPathComponent.hasPrefix("libcublas") { return true }
+        }
+    }
+    return false
+}
+
 var shimFlags: [String] = ["-w", "-I/usr/include/opencv4"]
 var shimLinkFlags: [String] = []
 if let root = libtorch {
     shimFlags += ["-I\(root)/include", "-I\(root)/include/torch/csrc/api/include"]
     shimFlags.append(torchMajorVersion(headers: root + "/include") >= 2 ? "-std=c++20" : "-std=c++17")
     shimLinkFlags += ["-L\(root)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(root)/lib"]
+    // A libtorch with CUDA (a pip-installed PyTorch's folder with its NVIDIA packages, or a CUDA
+    // libtorch archive): its CUDA kernels register themselves when libtorch_cuda loads, and the
+    // shim calls none of its symbols, so it is linked without --as-needed dropping it. The
+    // bootstrapped copy has libtorch_cuda but not cuBLAS, cuDNN and the rest it needs, so CUDA is
+    // linked only where cuBLAS is found beside it; SKETCH2REAL_CUDA=0 or 1 decides instead.
+    if env["SKETCH2REAL_CUDA"] == "1" || (env["SKETCH2REAL_CUDA"] != "0" && hasCUDAStack(torchFolder: root)) {
+        shimLinkFlags += ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Xlinker", "--as-needed"]
+    }
 } else {
     shimFlags += ["-I/usr/include/torch/csrc/api/include", "-std=c++17"]
 }

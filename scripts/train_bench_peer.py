@@ -212,6 +212,15 @@ class Peer:
         self.x_infer = self.state["x_infer"]
         self.z_infer = self.state.get("z_infer")
         self.gan = c["gan"]
+        if DEVICE != "cpu":
+            # Modules move in place, so the optimisers keep their parameters.
+            for net in (self.G, self.D, self.E, self.D2):
+                if net is not None:
+                    net.to(DEVICE)
+            if self.perceptual is not None:
+                self.perceptual.network.to(DEVICE)
+            self.x, self.y, self.x_infer = self.x.to(DEVICE), self.y.to(DEVICE), self.x_infer.to(DEVICE)
+            self.z_infer = self.z_infer.to(DEVICE) if self.z_infer is not None else None
 
     # pix2pix's order: D, then G.
     def paired_step(self, x, y):
@@ -390,7 +399,7 @@ def autocast_forward(module):
     inner = module.forward
 
     def forward(*args, **kwargs):
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast(DEVICE.split(":")[0], dtype=torch.bfloat16):
             out = inner(*args, **kwargs)
         return to_float(out)
 
@@ -407,7 +416,7 @@ def use_autocast(peer):
     plain = discriminator_features
 
     def features(msd, x):
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast(DEVICE.split(":")[0], dtype=torch.bfloat16):
             out = plain(msd, x)
         return to_float(out)
 
@@ -445,6 +454,15 @@ def peak_resident_bytes():
     return 0.0
 
 
+# Where the networks run (--device); GPU timings wait for the device's queue to drain.
+DEVICE = "cpu"
+
+
+def synchronize():
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folder", required=True)
@@ -453,9 +471,15 @@ def main():
                         help="every network's forward pass under torch.autocast('cpu', dtype=torch.bfloat16)")
     parser.add_argument("--compile", action="store_true",
                         help="every network's forward compiled with torch.compile (inductor; PyTorch 2)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (networks, batches and every new tensor)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    global DEVICE
+    DEVICE = args.device
+    if DEVICE != "cpu":
+        torch.set_default_device(DEVICE)
+        torch.backends.cudnn.benchmark = True
 
     def reply(obj):
         sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
@@ -501,16 +525,20 @@ def main():
             elif command == "train":
                 times = []
                 for _ in range(n):
+                    synchronize()
                     start = time.perf_counter()
                     peer.step()
+                    synchronize()
                     times.append(time.perf_counter() - start)
                 reply({"seconds": times})
             elif command == "infer":
                 times = []
                 peer.G.eval()
                 for _ in range(n):
+                    synchronize()
                     start = time.perf_counter()
                     peer.generate()
+                    synchronize()
                     times.append(time.perf_counter() - start)
                 peer.G.train()
                 reply({"seconds": times})

@@ -117,7 +117,7 @@ struct ModelsBench: ParsableCommand {
             for size in sizeList { loader[size] = try loaderRate(size: size) }
         }
         var settings = ModelBenchmarkSettings(cases: cases, dataRoot: data, workerExecutable: Self.executablePath,
-                                              workerArguments: ["bench", "worker", "--threads", String(threads)]
+                                              workerArguments: ["bench", "worker", "--threads", String(threads), "--device", Torch.defaultDevice.description]
                                                   + ["--transposed-convolution", transposedConvolution.rawValue]
                                                   + (noInferenceMode ? ["--no-inference-mode"] : [])
                                                   + (fusedAdam ? ["--fused-adam"] : []),
@@ -129,7 +129,8 @@ struct ModelsBench: ParsableCommand {
         settings.peerEnvironment = ["PYTHONPATH": ".cache/python"]
         // The peer runs on as many threads as we do unless told otherwise: PyTorch's own default
         // can differ (cpuinfo's core count), which would compare thread counts, not code.
-        settings.peerArguments = ["--threads", String(peerThreads ?? threads)] + (peerCompile ? ["--compile"] : [])
+        settings.peerArguments = ["--threads", String(peerThreads ?? threads), "--device", Torch.defaultDevice.description]
+            + (peerCompile ? ["--compile"] : [])
         let rows = ModelBenchmarkRunner.run(settings) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
         let formatter = ISO8601DateFormatter()

@@ -54,6 +54,8 @@ final class ConfigurationDecodingTests: XCTestCase {
         }
         var doc = changed(try json(TrainingConfig()), [])
         doc = setting(doc, at: ["augment"], to: .object(["kinds": .array([.string("translation")]), "translationRatio": .double(0.2), "cutoutRatio": .double(0.3)]))
+        doc = setting(doc, at: ["projected"], to: .object(["conditionChannels": .int(3), "stages": .array([.int(3), .int(4)]), "mixedChannels": .int(32),
+                                                          "headWidth": .int(48), "weight": .double(0.5), "warmupSteps": .int(200)]))
         doc = setting(doc, at: ["initFrom"], to: .string("runs/pretrained"))
         doc = setting(doc, at: ["vgg19Weights"], to: .string("weights/vgg19.safetensors"))
         doc = setting(doc, at: ["multimodal", "conditionalD2"], to: .bool(false))
@@ -75,7 +77,7 @@ final class ConfigurationDecodingTests: XCTestCase {
     func testEveryFieldIsChangedAndSurvivesJSON() throws {
         let c = try everythingChanged()
         let changed = reflectedLeaves(c), defaults = reflectedLeaves(TrainingConfig())
-        XCTAssertEqual(Set(changed.keys).subtracting(["/augment"]), Set(defaults.keys).subtracting(["/augment"]))
+        XCTAssertEqual(Set(changed.keys).subtracting(["/augment", "/projected"]), Set(defaults.keys).subtracting(["/augment", "/projected"]))
         for (path, text) in defaults.sorted(by: { $0.key < $1.key }) {
             XCTAssertNotEqual(changed[path], text, "\(path) was not changed: the test must give every field a non-default value")
         }
@@ -83,6 +85,7 @@ final class ConfigurationDecodingTests: XCTestCase {
         XCTAssertEqual(back, c)
         XCTAssertEqual(back.seed, UInt64.max - 7)
         XCTAssertEqual(back.augment?.kinds.map(\.rawValue), ["translation"])
+        XCTAssertEqual(back.projected?.stages, [3, 4])
     }
 
     func testEachMissingFieldTakesItsDefaultAndNothingElseChanges() throws {
@@ -91,6 +94,7 @@ final class ConfigurationDecodingTests: XCTestCase {
         // An optional section's fields default to its type's defaults.
         var withSections = TrainingConfig()
         withSections.augment = DiffAugment()
+        withSections.projected = ProjectedDiscriminatorConfig()
         let defaults = try json(withSections)
         let paths = leaves(full)
         XCTAssertGreaterThan(paths.count, 80)

@@ -14,6 +14,14 @@ final class SystemReportTests: XCTestCase {
         XCTAssertFalse(blas.isSlow)
     }
 
+    /// PyPI's libtorch carries MKL inside libtorch_cpu: its configuration names it, though the
+    /// process maps OpenBLAS for OpenCV.
+    func testMKLInsideLibtorchIsNamedFromTheBuildConfiguration() {
+        let maps = "7f04-7f05 r-xp 00000000 fd:00 3 /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so\n"
+        XCTAssertEqual(SystemReport.blasLibrary(maps: maps, config: "  - Build settings: BLAS_INFO=mkl, BUILD_TYPE=Release").kind, .mkl)
+        XCTAssertEqual(SystemReport.blasLibrary(maps: maps, config: "  - Build settings: BLAS_INFO=open, BUILD_TYPE=Release").kind, .openblas)
+    }
+
     func testReferenceBLASIsFlaggedSlow() {
         let maps = "7f02-7f03 r-xp 00000000 fd:00 2 /usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0\n"
         let blas = SystemReport.blasLibrary(maps: maps)

@@ -140,7 +140,8 @@ public final class ModelBenchmarkWorker {
     public func timeInference(runs: Int) -> [Double] {
         generator.eval()
         defer { generator.train() }
-        return (0 ..< runs).map { _ in Self.seconds { _ = pass() } }
+        // On a GPU the pass is queued: reading one value back waits for it to finish.
+        return (0 ..< runs).map { _ in Self.seconds { let y = pass(); if y.device != .cpu { _ = y.flatten().narrow(dim: 0, start: 0, length: 1).item() } } }
     }
 
     static func seconds(_ body: () -> Void) -> Double {

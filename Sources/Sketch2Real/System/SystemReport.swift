@@ -39,7 +39,7 @@ public struct SystemReport: Sendable {
             cpuFeatures: reachable(cpuFeatures(cpuinfo: cpu), environment: ProcessInfo.processInfo.environment),
             libtorchCPUCapability: cpuCapability(config: Torch.buildConfiguration),
             devices: devices,
-            blas: blasLibrary(maps: maps),
+            blas: blasLibrary(maps: maps, config: Torch.buildConfiguration),
             mkldnn: Torch.isMKLDNNAvailable)
     }
 
@@ -103,6 +103,14 @@ public struct SystemReport: Sendable {
             return line.components(separatedBy: "CPU capability usage:").last!.trimmingCharacters(in: .whitespaces)
         }
         return "unknown"
+    }
+
+    /// The BLAS libtorch calls: MKL where its build configuration says so (PyPI's wheels link it
+    /// into libtorch_cpu, so no file of its own is mapped, while OpenCV may map OpenBLAS for
+    /// itself), else the one found in a `/proc/<pid>/maps` listing.
+    public static func blasLibrary(maps: String, config: String) -> BLASLibrary {
+        if config.contains("BLAS_INFO=mkl") { return BLASLibrary(kind: .mkl, path: "linked into libtorch_cpu (BLAS_INFO=mkl)") }
+        return blasLibrary(maps: maps)
     }
 
     /// Finds the BLAS in a `/proc/<pid>/maps` listing.
