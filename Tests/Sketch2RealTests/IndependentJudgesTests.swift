@@ -66,11 +66,17 @@ final class IndependentJudgesTests: XCTestCase {
         let disc = Tensor(pixels, shape: [1, 3, 48, 48])
         let flat = Tensor.full([1, 3, 48, 48], 0.6)
         let scores = BlobStatistics.extremeBlob(Tensor.cat([disc, flat], dim: 0))
-        XCTAssertGreaterThan(scores[0], 0.1, "a disc of contrast 0.5 answers strongly")
-        XCTAssertEqual(scores[1], 0, accuracy: 1e-6)
-        // The fence is Tukey's far-out one over the photos; shares count strictly above it.
-        XCTAssertEqual(BlobStatistics.quantile([4, 1, 3, 2], 0.25), 1.75, accuracy: 1e-12) // numpy's linear rule
-        XCTAssertEqual(BlobStatistics.fence([1, 2, 3, 4]), 3.25 + 3 * 1.5, accuracy: 1e-12)
+        XCTAssertGreaterThan(scores[0], 0.5, "a disc of contrast 0.5 on a flat field stands out against its surroundings")
+        XCTAssertEqual(scores[1], 0, accuracy: 1e-3)
+        // The same disc on a strongly textured field (a checkerboard of 4-px squares) stands out far less.
+        var textured = pixels
+        for c in 0 ..< 3 { for r in 0 ..< 48 { for q in 0 ..< 48 where (r - 20) * (r - 20) + (q - 27) * (q - 27) > 16 {
+            textured[(c * 48 + r) * 48 + q] = (r / 4 + q / 4) % 2 == 0 ? 0.2 : 0.9 } } }
+        let onTexture = BlobStatistics.extremeBlob(Tensor(textured, shape: [1, 3, 48, 48]))[0]
+        XCTAssertLessThan(onTexture, scores[0] / 2)
+        // The fence is the photos' 95th percentile (numpy's linear rule); shares count strictly above it.
+        XCTAssertEqual(BlobStatistics.quantile([4, 1, 3, 2], 0.25), 1.75, accuracy: 1e-12)
+        XCTAssertEqual(BlobStatistics.fence(Array(0 ... 100).map(Double.init)), 95, accuracy: 1e-12)
         XCTAssertEqual(BlobStatistics.share([1, 8, 9, 7.75], above: 7.75), 0.5)
     }
 

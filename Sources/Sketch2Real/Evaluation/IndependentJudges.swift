@@ -69,22 +69,31 @@ public enum SpectralStatistics {
     }
 }
 
-/// The most extreme local blob of an image: the largest |difference of Gaussians| of its luma
-/// over positions and three scales (σ = 2, 4 and 6 px against 1.6σ: blobs of about 4 to 16 px),
-/// with reflected borders. A difference of Gaussians of scale σ answers a disc of contrast c and
-/// diameter near 2√2·σ with about the same value at every σ, so scales compare.
+/// The most extreme local blob of an image, against its surroundings: the largest |difference of
+/// Gaussians| of its luma over positions and three scales (σ = 2, 4 and 6 px against 1.6σ:
+/// blobs of about 4 to 16 px), each divided by the luma's standard deviation over a Gaussian
+/// window of 4σ around it (+ 0.02), with reflected borders. A difference of Gaussians answers a
+/// textured photograph's edges as strongly as a droplet; divided by the local texture, a lone
+/// round spot on a smooth field (the "droplet" that normalised feature maps leave) stands out.
 public enum BlobStatistics {
     public static let scales: [Double] = [2, 4, 6]
     public static let ratio = 1.6
+    /// Added to the local standard deviation, so flat surroundings do not divide by zero.
+    public static let textureFloor = 0.02
+    /// The photos' quantile above which an output's score counts as a droplet.
+    public static let fenceQuantile = 0.95
 
-    /// Per image, max |DoG| (luma in [0, 1]).
+    /// Per image, max over positions and scales of |DoG| ÷ (local standard deviation + floor).
     public static func extremeBlob(_ images: Tensor) -> [Double] {
         withNoGrad {
             let y = ImageStatistics.luma(images.detached().to(.float32)).to(.float32).unsqueezed(1)
             var best: Tensor?
             for s in scales {
-                let dog = (blur(y, sigma: s) - blur(y, sigma: s * ratio)).abs().flatten(startDim: 1).max(dims: [1])
-                best = best.map { Tensor.stack([$0, dog], dim: 0).max(dims: [0]) } ?? dog
+                let dog = (blur(y, sigma: s) - blur(y, sigma: s * ratio)).abs()
+                let mean = blur(y, sigma: 4 * s), meanOfSquares = blur(y * y, sigma: 4 * s)
+                let spread = (meanOfSquares - mean * mean).clamp(min: 0).sqrt() + textureFloor
+                let score = (dog / spread).flatten(startDim: 1).max(dims: [1])
+                best = best.map { Tensor.stack([$0, score], dim: 0).max(dims: [0]) } ?? score
             }
             return best!.to(.float64).toArray(Double.self)
         }
@@ -101,12 +110,9 @@ public enum BlobStatistics {
         return padded.conv2d(weight: row).conv2d(weight: column)
     }
 
-    /// Tukey's far-out fence of the photos' scores, Q3 + 3·IQR: a score above it is far outside
-    /// the photos' distribution.
-    public static func fence(_ photos: [Double]) -> Double {
-        let q1 = quantile(photos, 0.25), q3 = quantile(photos, 0.75)
-        return q3 + 3 * (q3 - q1)
-    }
+    /// The photos' 95th percentile of the score: about one photo in twenty lies above it, so the
+    /// photos' own share is near 0.05 and a model's is compared with that.
+    public static func fence(_ photos: [Double]) -> Double { quantile(photos, fenceQuantile) }
 
     static func quantile(_ values: [Double], _ q: Double) -> Double {
         let v = values.sorted()
