@@ -13,12 +13,14 @@ final class CommandLineTests: XCTestCase {
         let r = try run(["info", "--no-benchmark"])
         XCTAssertEqual(r.status, 0, r.error)
         // The report's structure holds for any libtorch; its values only where bootstrap
-        // guarantees them (Debian's libtorch with OpenBLAS, unless LIBTORCH names another build).
-        for field in [#"(?m)^libtorch\s+\d+\.\d+"#, #"(?m)^BLAS\s+\S"#, #"(?m)^threads\s+\d+ intra-op"#, #"(?m)^cpu\s+\S"#, #"(?m)^devices\s+cpu"#] {
+        // guarantees them: PyPI's libtorch carries MKL inside libtorch_cpu, Debian's uses OpenBLAS.
+        for field in [#"(?m)^libtorch\s+\d+\.\d+"#, #"(?m)^BLAS\s+\S"#, #"(?m)^threads\s+\d+ intra-op"#, #"(?m)^cpu\s+\S"#, #"(?m)^devices\s+cpu"#,
+                      #"(?m)^device\s+\S+ \(--device auto; "#] {
             XCTAssertNotNil(r.output.range(of: field, options: .regularExpression), "\(field) in\n\(r.output)")
         }
         if (ProcessInfo.processInfo.environment["LIBTORCH"] ?? "").isEmpty {
-            XCTAssertNotNil(r.output.range(of: #"(?m)^BLAS\s+OpenBLAS"#, options: .regularExpression), r.output)
+            let blas = Torch.buildConfiguration.contains("BLAS_INFO=mkl") ? "MKL" : "OpenBLAS"
+            XCTAssertNotNil(r.output.range(of: "(?m)^BLAS\\s+\(blas)", options: .regularExpression), r.output)
         }
         XCTAssertFalse(r.output.contains("matmul"), "--no-benchmark must skip the measurement")
         // One thread per physical core unless SKETCH2REAL_THREADS chose (the test matrix sets it).
