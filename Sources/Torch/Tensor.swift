@@ -118,10 +118,15 @@ public final class Tensor: @unchecked Sendable {
         self.init(handle: Tensor.placed(wrap(h), on: device).retainedHandle())
     }
 
-    /// `t` (made on the CPU) on `device`, or on the default device.
+    /// `t` (made on the CPU) on `device`, or on the thread's device.
     static func placed(_ t: Tensor, on device: Device?) -> Tensor {
-        let device = device ?? Torch.currentDevice
-        return device == .cpu ? t : t.to(device)
+        device.map { $0 == .cpu ? t : t.to($0) } ?? t.onCurrentDevice()
+    }
+
+    /// This tensor on the thread's device (`Torch.currentDevice`); itself where it already is.
+    public func onCurrentDevice() -> Tensor {
+        let d = Torch.currentDevice
+        return device == d ? self : to(d)
     }
 
     /// A zero-dimensional tensor, on the CPU: libtorch lets a CPU scalar take part in an

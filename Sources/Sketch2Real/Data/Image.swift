@@ -182,9 +182,7 @@ public struct Image: @unchecked Sendable {
 
     /// 1×C×H×W in [-1, 1], on this thread's device (`Torch.currentDevice`).
     public func tensor() -> Tensor {
-        let t = (pixels.permute(2, 0, 1).unsqueezed(0) * 2.0 - 1.0).contiguous()
-        let device = Torch.currentDevice
-        return device == .cpu ? t : t.to(device)
+        (pixels.permute(2, 0, 1).unsqueezed(0) * 2.0 - 1.0).contiguous().onCurrentDevice()
     }
 
     /// From C×H×W or 1×C×H×W values in [-1, 1] (clamped).

@@ -50,9 +50,7 @@ public final class HEDNetwork: Module {
     public static func input(_ image: Image) -> Tensor {
         let mean = Tensor(meanBGR, shape: [1, 1, 3], device: .cpu)
         let bgr = image.rgb().pixels.flipped([2]) * 255.0 - mean
-        let x = bgr.permute(2, 0, 1).unsqueezed(0).contiguous()
-        let device = Torch.currentDevice
-        return device == .cpu ? x : x.to(device)
+        return bgr.permute(2, 0, 1).unsqueezed(0).contiguous().onCurrentDevice()
     }
 
     /// The ReLU outputs of the five stages (relu1_2, relu2_2, relu3_3, relu4_3, relu5_3), at

@@ -156,8 +156,7 @@ final class TrainingLoop {
                 nameNewSkips()
                 guard let target = batch.target else { throw DatasetError("the training split has no targets") }
                 // The loader's batches are on the CPU; the networks on the process's device.
-                let device = Torch.currentDevice
-                let stepLosses = algorithm.trainStep(input: batch.input.to(device), target: target.to(device))
+                let stepLosses = algorithm.trainStep(input: batch.input.onCurrentDevice(), target: target.onCurrentDevice())
                 var losses = stepLosses.named
                 var stop: Bool
                 if let parallel {
