@@ -61,6 +61,24 @@ if let root = libtorch {
     // linked only where cuBLAS is found beside it; SKETCH2REAL_CUDA=0 or 1 decides instead.
     if env["SKETCH2REAL_CUDA"] == "1" || (env["SKETCH2REAL_CUDA"] != "0" && hasCUDAStack(torchFolder: root)) {
         shimLinkFlags += ["-Xlinker", "--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Xlinker", "--as-needed"]
+        // NCCL process groups for data-parallel training on GPUs, where NCCL's header and the
+        // CUDA toolkit's headers are found: NCCL's in the nvidia-nccl package beside a
+        // pip-installed torch/ or the system's; the CUDA runtime's with the compiler's crt/ ones
+        // (a CUDA toolkit, or the nvidia-cuda-nvcc package — the runtime package alone lacks crt/),
+        // or SKETCH2REAL_CUDA_INCLUDE. Without them, GPU ranks talk through Gloo.
+        let found = { (paths: [String]) in paths.first { FileManager.default.fileExists(atPath: $0) } }
+        let nvidia = root + "/../nvidia"
+        let cudaFolders = (env["SKETCH2REAL_CUDA_INCLUDE"].map { [$0] } ?? [])
+            + [nvidia + "/cu13/include", nvidia + "/cuda_runtime/include", nvidia + "/cuda_nvcc/include",
+               (env["CUDA_HOME"] ?? "/usr/local/cuda") + "/include", "/usr/include"]
+        if let nccl = found([nvidia + "/nccl/include/nccl.h", root + "/include/nccl.h", "/usr/include/nccl.h"]),
+           let cuda = cudaFolders.first(where: { FileManager.default.fileExists(atPath: $0 + "/cuda_runtime_api.h")
+                                                 && FileManager.default.fileExists(atPath: $0 + "/crt/host_config.h") }) {
+            // CUDA 13 keeps libcu++'s nv/ headers in cccl/ (and the wheels a copy beside).
+            let more = [cuda + "/cccl", nvidia + "/cu13/include"].filter { $0 != cuda && FileManager.default.fileExists(atPath: $0 + "/nv/target") }
+            shimFlags += ["-DSKETCH2REAL_NCCL=1", "-DUSE_C10D_NCCL=1", "-I" + (nccl as NSString).deletingLastPathComponent, "-I" + cuda]
+                + more.map { "-I" + $0 }
+        }
     }
 } else {
     shimFlags += ["-I/usr/include/torch/csrc/api/include", "-std=c++17"]

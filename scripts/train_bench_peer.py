@@ -472,6 +472,8 @@ def main():
     parser.add_argument("--compile", action="store_true",
                         help="every network's forward compiled with torch.compile (inductor; PyTorch 2)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (networks, batches and every new tensor)")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="every network's weights in torch.channels_last (as sketch2real's --memory-format channels-last)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -490,6 +492,10 @@ def main():
     except Exception as e:  # reported to the Swift side, which names the case
         reply({"error": f"{type(e).__name__}: {e}"})
         return 1
+    if args.channels_last:
+        for net in (peer.G, peer.D, peer.E, peer.D2, peer.perceptual.network if peer.perceptual is not None else None):
+            if net is not None:
+                net.to(memory_format=torch.channels_last)
     if args.autocast:
         use_autocast(peer)
     if args.compile:

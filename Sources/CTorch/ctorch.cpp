@@ -182,6 +182,20 @@ CTTensor ct_to_device(CTTensor t, int device, int index) {
 }
 CTTensor ct_clone(CTTensor t) { CT_TENSOR(t->t.clone()) }
 CTTensor ct_contiguous(CTTensor t) { CT_TENSOR(t->t.contiguous()) }
+// Channels-last (NHWC in memory, NCHW in shape) for 4-D tensors, in place: the tensor keeps its
+// identity (as `param.data = param.to(memory_format=torch.channels_last)`), so optimisers and
+// modules that hold it see the new layout. Other ranks are left alone.
+int ct_set_channels_last_(CTTensor t) {
+  CT_STATUS({
+    if (t->t.dim() == 4) {
+      at::NoGradGuard no_grad;
+      t->t.set_data(t->t.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  })
+}
+int ct_is_channels_last(CTTensor t) {
+  return t->t.dim() == 4 && t->t.is_contiguous(at::MemoryFormat::ChannelsLast) ? 1 : 0;
+}
 CTTensor ct_detach(CTTensor t) { CT_TENSOR(t->t.detach()) }
 CTTensor ct_alias(CTTensor t) { CT_TENSOR(t->t) }
 

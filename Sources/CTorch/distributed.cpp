@@ -13,6 +13,11 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef SKETCH2REAL_NCCL
+// CUDA builds that found NCCL's header beside the libtorch (Package.swift): NCCL for groups whose
+// tensors live on GPUs, as PyTorch's DDP uses it there.
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <chrono>
 #include <string>
@@ -20,9 +25,37 @@
 
 using namespace ctshim;
 
+// One backend per group: Gloo (CPU tensors; also CUDA tensors, through host copies) or NCCL.
 struct CTProcessGroupImpl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#ifdef SKETCH2REAL_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+#endif
+  c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor> &t) {
+#ifdef SKETCH2REAL_NCCL
+    if (nccl) return nccl->allreduce(t);
+#endif
+    return gloo->allreduce(t);
+  }
+  c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor> &t, const c10d::BroadcastOptions &o) {
+#ifdef SKETCH2REAL_NCCL
+    if (nccl) return nccl->broadcast(t, o);
+#endif
+    return gloo->broadcast(t, o);
+  }
+  c10::intrusive_ptr<c10d::Work> barrier() {
+#ifdef SKETCH2REAL_NCCL
+    if (nccl) return nccl->barrier();
+#endif
+    return gloo->barrier();
+  }
+  int size() const {
+#ifdef SKETCH2REAL_NCCL
+    if (nccl) return nccl->getSize();
+#endif
+    return gloo->getSize();
+  }
 };
 
 namespace {
@@ -45,9 +78,9 @@ void flat_collective(CTProcessGroup pg, CTTensor *ts, int count, bool broadcast,
   if (broadcast) {
     c10d::BroadcastOptions o;
     o.rootRank = root;
-    pg->group->broadcast(flat, o)->wait();
+    pg->broadcast(flat, o)->wait();
   } else {
-    pg->group->allreduce(flat)->wait();
+    pg->allreduce(flat)->wait();
   }
   int64_t offset = 0;
   for (auto &p : parts) {
@@ -86,7 +119,7 @@ struct CTReducerImpl {
       if (error.empty()) {
         try {
           std::vector<at::Tensor> one{flats[next]};
-          works[next] = pg->group->allreduce(one);
+          works[next] = pg->allreduce(one);
         } catch (const std::exception &e) {
           error = e.what();
         }
@@ -203,7 +236,7 @@ int ct_reducer_finish(CTReducer r, double *wait_seconds) {
     if (wait_seconds != nullptr)
       *wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!failure.empty()) throw std::runtime_error(failure);
-    const double world = static_cast<double>(r->pg->group->getSize());
+    const double world = static_cast<double>(r->pg->size());
     std::vector<at::Tensor> used;
     for (size_t b = 0; b < r->flats.size(); b++) {
       r->flats[b].narrow(0, 0, r->gradient_numel[b]).div_(world);
@@ -224,7 +257,8 @@ int ct_reducer_finish(CTReducer r, double *wait_seconds) {
 }
 
 
-CTProcessGroup ct_pg_create(const char *host, int port, int serve, const char *file, int rank, int world, double timeout_seconds) {
+CTProcessGroup ct_pg_create(const char *host, int port, int serve, const char *file, int rank, int world, double timeout_seconds,
+                            int nccl) {
   CT_GUARD(nullptr, {
     auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
     c10::intrusive_ptr<c10d::Store> store;
@@ -242,6 +276,18 @@ CTProcessGroup ct_pg_create(const char *host, int port, int serve, const char *f
     store->setTimeout(timeout);
     // Under torchrun the store is the launcher's: keep our keys apart from its own.
     store = c10::make_intrusive<c10d::PrefixStore>("sketch2real", store);
+    if (nccl != 0) {
+#ifdef SKETCH2REAL_NCCL
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, world, options);
+      auto impl = new CTProcessGroupImpl{store, {}};
+      impl->nccl = group;
+      return impl;
+#else
+      throw std::runtime_error("this build of sketch2real has no NCCL (build it against a libtorch with CUDA and NCCL's header)");
+#endif
+    }
     auto options = c10d::ProcessGroupGloo::Options::create();
     options->timeout = timeout;
     options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(
@@ -261,6 +307,21 @@ int ct_pg_broadcast(CTProcessGroup pg, CTTensor *tensors, int count, int root) {
   CT_STATUS(flat_collective(pg, tensors, count, true, root))
 }
 
-int ct_pg_barrier(CTProcessGroup pg) { CT_STATUS(pg->group->barrier()->wait()) }
+int ct_pg_barrier(CTProcessGroup pg) { CT_STATUS(pg->barrier()->wait()) }
+
+int ct_pg_nccl_available(void) {
+#ifdef SKETCH2REAL_NCCL
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+const char *ct_pg_backend(CTProcessGroup pg) {
+#ifdef SKETCH2REAL_NCCL
+  if (pg->nccl) return "nccl";
+#endif
+  return "gloo";
+}
 
 } // extern "C"

@@ -242,6 +242,18 @@ open class Module {
         }
     }
 
+    /// Lays every 4-D parameter and buffer (convolution weights) out channels-last, in place, so
+    /// that optimisers already holding them follow. Convolutions then run channels-last (libtorch
+    /// picks the layout from the weight as from the input), which tensor cores prefer under
+    /// autocast. Values, names and saved files do not change: a saved tensor is written in NCHW order.
+    public func useChannelsLast() {
+        for (_, module) in namedModules() {
+            for (_, slot) in module.members().slots {
+                if let t = slot.tensor, t.rank == 4 { t.makeChannelsLast() }
+            }
+        }
+    }
+
     /// Converts floating-point parameters and buffers to `dtype`.
     public func to(_ dtype: DType) {
         precondition(dtype.isFloatingPoint, "modules convert only to floating-point dtypes")

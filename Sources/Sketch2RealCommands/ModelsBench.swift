@@ -103,7 +103,8 @@ struct ModelsBench: ParsableCommand {
         // bf16 rows come with their fp32 rows, whose PyTorch side is the reference they are set against.
         let (chosen, reason) = runtime.resolvedPrecision
         let precisions: [Precision] = chosen == .bf16 ? [.fp32, .bf16] : [.fp32]
-        FileHandle.standardError.write(Data("precision: \(precisions.map(\.rawValue).joined(separator: " and ")) rows (\(reason))\n".utf8))
+        let note = chosen == .fp16 ? "; the bench measures fp32 and bf16, not fp16" : ""
+        FileHandle.standardError.write(Data("precision: \(precisions.map(\.rawValue).joined(separator: " and ")) rows (\(reason)\(note))\n".utf8))
         let cases = modelList.flatMap { m in
             sizeList.flatMap { s in batchList.flatMap { b in precisions.map { ModelBenchmarkCase(model: m, size: s, batch: b, precision: $0) } } }
         }
@@ -117,7 +118,8 @@ struct ModelsBench: ParsableCommand {
             for size in sizeList { loader[size] = try loaderRate(size: size) }
         }
         var settings = ModelBenchmarkSettings(cases: cases, dataRoot: data, workerExecutable: Self.executablePath,
-                                              workerArguments: ["bench", "worker", "--threads", String(threads), "--device", Torch.defaultDevice.description]
+                                              workerArguments: ["bench", "worker", "--threads", String(threads), "--device", Torch.defaultDevice.description,
+                                                                "--memory-format", Torch.channelsLast ? "channels-last" : "contiguous"]
                                                   + ["--transposed-convolution", transposedConvolution.rawValue]
                                                   + (noInferenceMode ? ["--no-inference-mode"] : [])
                                                   + (fusedAdam ? ["--fused-adam"] : []),
@@ -129,7 +131,9 @@ struct ModelsBench: ParsableCommand {
         settings.peerEnvironment = ["PYTHONPATH": ".cache/python"]
         // The peer runs on as many threads as we do unless told otherwise: PyTorch's own default
         // can differ (cpuinfo's core count), which would compare thread counts, not code.
+        // Both sides in the same memory format (--memory-format; auto: channels-last on a GPU under autocast).
         settings.peerArguments = ["--threads", String(peerThreads ?? threads), "--device", Torch.defaultDevice.description]
+            + (Torch.channelsLast ? ["--channels-last"] : [])
             + (peerCompile ? ["--compile"] : [])
         let rows = ModelBenchmarkRunner.run(settings) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 

@@ -81,6 +81,9 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Where the networks run: auto (the first CUDA GPU when one is present, else the CPU), cpu, cuda or cuda:N.")
     var device = "auto"
 
+    @Option(help: "Layout of the networks' convolutions: auto (channels-last on a GPU under bf16 or fp16 autocast, contiguous otherwise), contiguous or channels-last.")
+    var memoryFormat: MemoryFormatChoice = .auto
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
         // More threads than processors only adds contention; thousands of them stall libtorch's pool.
@@ -97,6 +100,7 @@ struct RuntimeOptions: ParsableArguments {
         let chosen = try DeviceChoice(parsing: device).resolve()
         DeviceChoice.use(chosen)
         Torch.precision = precision.resolve(device: chosen).precision
+        Torch.channelsLast = memoryFormat.resolve(device: chosen, precision: Torch.precision).channelsLast
         KernelChoiceCache.use()
     }
 
@@ -106,3 +110,4 @@ struct RuntimeOptions: ParsableArguments {
 
 
 extension PrecisionChoice: ExpressibleByArgument {}
+extension MemoryFormatChoice: ExpressibleByArgument {}

@@ -147,9 +147,13 @@ struct TrainCommand: ParsableCommand {
         guard let port = Int(env["MASTER_PORT"] ?? "29500"), (1 ... 65535).contains(port) else {
             throw ValidationError("MASTER_PORT must be a port number, got '\(env["MASTER_PORT"] ?? "")'.")
         }
-        if rank == 0 { print("distributed: \(world) ranks through \(host):\(port) (Gloo), timeout \(Int(distributedTimeout)) s") }
+        // NCCL between GPUs where this build has it, Gloo between CPUs (as PyTorch's DDP).
+        let backend = ProcessGroup.backend(for: Torch.defaultDevice)
+        if rank == 0 {
+            print("distributed: \(world) ranks through \(host):\(port) (\(backend == .nccl ? "NCCL" : "Gloo")), timeout \(Int(distributedTimeout)) s")
+        }
         return DataParallel(group: try ProcessGroup(host: host, port: port, rank: rank, worldSize: world, timeout: distributedTimeout,
-                                                    launcherServesStore: env["TORCHELASTIC_USE_AGENT_STORE"] == "True"),
+                                                    launcherServesStore: env["TORCHELASTIC_USE_AGENT_STORE"] == "True", backend: backend),
                             overlap: overlapCommunication, bucketBytes: Int(bucketMb * 1_048_576))
     }
 

@@ -11,20 +11,39 @@ public enum Precision: String, Sendable, Codable, CaseIterable {
     /// `torch.autocast("cpu", dtype=torch.bfloat16)`), fed from float32 master weights; each
     /// network's outputs come back as float32, so that losses and norms stay float32.
     case bf16
+    /// Convolutions and matrix products in float16 under autocast (as
+    /// `torch.autocast(device, dtype=torch.float16)`), for GPUs without bfloat16 units: float16's
+    /// narrow range needs the training loop's gradient scaler (`GradientScaler`) so that small
+    /// gradients do not flush to zero; outputs come back as float32 as with `bf16`.
+    case fp16
 
-    public var dtype: DType { self == .bf16 ? .bfloat16 : .float32 }
+    public var dtype: DType {
+        switch self {
+        case .fp32: .float32
+        case .bf16: .bfloat16
+        case .fp16: .float16
+        }
+    }
 }
 
 extension Torch {
     private static let precisionCode = Atomic<Int>(0)
+    private static let channelsLastFlag = Atomic<Bool>(false)
+
+    /// Whether networks are laid out channels-last (`Module.useChannelsLast`) where they are
+    /// built for training or loaded for inference; process-wide, off unless set.
+    public static var channelsLast: Bool {
+        get { channelsLastFlag.load(ordering: .relaxed) }
+        set { channelsLastFlag.store(newValue, ordering: .relaxed) }
+    }
 
     /// The precision `mixedPrecision` runs networks in, process-wide; float32 unless set.
     public static var precision: Precision {
-        get { precisionCode.load(ordering: .relaxed) == 1 ? .bf16 : .fp32 }
-        set { precisionCode.store(newValue == .bf16 ? 1 : 0, ordering: .relaxed) }
+        get { [Precision.fp32, .bf16, .fp16][precisionCode.load(ordering: .relaxed)] }
+        set { precisionCode.store(newValue == .bf16 ? 1 : newValue == .fp16 ? 2 : 0, ordering: .relaxed) }
     }
 
-    /// Whether autocast is on for this thread (inside a bfloat16 `mixedPrecision` scope).
+    /// Whether autocast is on for this thread (inside a bfloat16 or float16 `mixedPrecision` scope).
     public static var isAutocasting: Bool { ct_autocast_enabled() != 0 }
 
     /// Runs one network's forward pass in `precision` (default: the process-wide one) and
@@ -46,7 +65,7 @@ extension Torch {
     /// (`.fp32` switches autocast off inside, as `torch.autocast(enabled=False)`).
     public static func autocast<T>(_ precision: Precision, _ body: () throws -> T) rethrows -> T {
         if precision == .fp32, !isAutocasting { return try body() }
-        let previous = ct_autocast_begin(precision == .bf16 ? 1 : 0, precision.dtype.rawValue)
+        let previous = ct_autocast_begin(precision == .fp32 ? 0 : 1, precision.dtype.rawValue)
         defer { ct_autocast_end(previous) }
         return try body()
     }

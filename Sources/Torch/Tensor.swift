@@ -177,6 +177,11 @@ public final class Tensor: @unchecked Sendable {
     public func to(_ device: Device) -> Tensor { wrap(ct_to_device(handle, device.code.0, device.code.1)) }
     public func clone() -> Tensor { wrap(ct_clone(handle)) }
     public func contiguous() -> Tensor { wrap(ct_contiguous(handle)) }
+    /// A 4-D tensor's memory becomes channels-last (NHWC order, same shape and values), in
+    /// place: whoever holds the tensor sees the new layout. Other ranks are left as they are.
+    public func makeChannelsLast() { check(ct_set_channels_last_(handle)) }
+    /// Whether this is a 4-D tensor laid out channels-last.
+    public var isChannelsLast: Bool { ct_is_channels_last(handle) != 0 }
     /// The same data, cut from the autograd graph.
     public func detached() -> Tensor { wrap(ct_detach(handle)) }
 }

@@ -32,6 +32,11 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotNil(r.output.range(of: #"(?m)^kernels\s+transposed convolutions: .* shape\(s\) known"#, options: .regularExpression), r.output)
         let forced = try run(["info", "--no-benchmark", "--precision", "fp32"])
         XCTAssertTrue(forced.output.contains("precision    fp32 (asked for (--precision fp32)"), forced.output)
+        // The layout and the data-parallel backend this build and device give.
+        XCTAssertTrue(r.output.contains("layout       contiguous (auto: the CPU;"), r.output)
+        let layout = try run(["info", "--no-benchmark", "--memory-format", "channels-last"])
+        XCTAssertTrue(layout.output.contains("layout       channels-last (asked for (--memory-format channels-last)"), layout.output)
+        XCTAssertTrue(r.output.contains(ProcessGroup.ncclAvailable ? "distributed  NCCL between GPUs" : "distributed  Gloo (this build has no NCCL"), r.output)
         let bad = try run(["info", "--no-benchmark", "--precision", "fp8"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.error.contains("fp8"), bad.error)

@@ -31,6 +31,14 @@ final class DeviceTests: XCTestCase {
         XCTAssertEqual(try DeviceChoice(parsing: "auto").resolve(cpuOnly), .cpu)
         XCTAssertEqual(try DeviceChoice(parsing: "auto").resolve(twoGPUs), .cuda(0))
         XCTAssertEqual(try DeviceChoice(parsing: "cuda:1").resolve(twoGPUs), .cuda(1))
+        // Under torchrun, each local rank takes its own GPU.
+        var rank3 = twoGPUs
+        rank3.localRank = 3
+        XCTAssertEqual(try DeviceChoice(parsing: "auto").resolve(rank3), .cuda(1))
+        // Data-parallel groups: Gloo between CPUs; NCCL between GPUs only where the build has it.
+        XCTAssertEqual(ProcessGroup.backend(for: .cpu), .gloo)
+        XCTAssertEqual(ProcessGroup.backend(for: .cuda(0)), ProcessGroup.ncclAvailable ? .nccl : .gloo)
+        if !Torch.isCUDACompiled { XCTAssertFalse(ProcessGroup.ncclAvailable) }
         XCTAssertEqual(try DeviceChoice(parsing: "CPU").resolve(twoGPUs), .cpu)
         XCTAssertThrowsError(try DeviceChoice(parsing: "cuda").resolve(cpuOnly)) {
             XCTAssertEqual("\($0)", "--device cuda:0: this sketch2real is built on libtorch 2.15.0 without CUDA; build it against a libtorch with CUDA (README, \"GPUs\") or use --device cpu")
@@ -46,12 +54,17 @@ final class DeviceTests: XCTestCase {
         }
     }
 
-    func testPrecisionAutoOnAGPUIsBFloat16FromAmpereOn() {
+    func testPrecisionAutoOnAGPUIsBFloat16FromAmpereOnAndFloat16WithAScalerBefore() {
         XCTAssertEqual(PrecisionChoice.auto.resolve(device: .cuda(0), capability: (8, 0)).precision, .bf16)
         XCTAssertEqual(PrecisionChoice.auto.resolve(device: .cuda(0), capability: (9, 0)).precision, .bf16)
         let turing = PrecisionChoice.auto.resolve(device: .cuda(0), capability: (7, 5))
-        XCTAssertEqual(turing.precision, .fp32)
-        XCTAssertTrue(turing.reason.contains("7.5"), turing.reason)
+        XCTAssertEqual(turing.precision, .fp16)
+        XCTAssertEqual(turing.reason, "auto: this GPU (compute capability 7.5) has no bfloat16 units: float16 with a gradient scaler")
+        XCTAssertEqual(PrecisionChoice.fp16.resolve(device: .cuda(0), capability: (9, 0)).precision, .fp16)
+        // On a CPU, fp16 only when asked for; auto never picks it.
+        XCTAssertEqual(PrecisionChoice.fp16.resolve(cpuFeatures: ["avx2"], oneDNN: true).precision, .fp16)
+        XCTAssertTrue(PrecisionChoice.fp16.resolve(cpuFeatures: ["avx2"], oneDNN: true).reason.contains("emulated"))
+        XCTAssertNotEqual(PrecisionChoice.auto.resolve(cpuFeatures: ["avx512_fp16", "avx512_bf16"], oneDNN: true).precision, .fp16)
         XCTAssertEqual(PrecisionChoice.fp32.resolve(device: .cuda(0), capability: (9, 0)).precision, .fp32)
     }
 

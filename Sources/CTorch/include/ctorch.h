@@ -70,6 +70,9 @@ CTTensor ct_to_dtype(CTTensor t, int dtype);
 CTTensor ct_to_device(CTTensor t, int device, int index);
 CTTensor ct_clone(CTTensor t);
 CTTensor ct_contiguous(CTTensor t);
+// 4-D tensors to channels-last memory in place (keeps the tensor's identity); whether one is.
+int ct_set_channels_last_(CTTensor t);
+int ct_is_channels_last(CTTensor t);
 CTTensor ct_detach(CTTensor t);
 CTTensor ct_alias(CTTensor t);
 
@@ -293,10 +296,14 @@ CTTensor ct_connected_components(CTTensor hw_u8, int connectivity, CTTensor *sta
 
 // Data-parallel training on PyTorch's distributed engine (c10d, Gloo; distributed.cpp).
 typedef struct CTProcessGroupImpl *CTProcessGroup;
-// Joins a Gloo process group of `world` ranks: through a TCPStore at host:port (served by this
+// Joins a Gloo process group (an NCCL one when `nccl` is not 0) of `world` ranks: through a TCPStore at host:port (served by this
 // process when `serve` is not 0: rank 0, unless a launcher such as torchrun serves it) or, when
 // `file` is not NULL, a FileStore at that path. Collectives fail after the timeout.
-CTProcessGroup ct_pg_create(const char *host, int port, int serve, const char *file, int rank, int world, double timeout_seconds);
+CTProcessGroup ct_pg_create(const char *host, int port, int serve, const char *file, int rank, int world, double timeout_seconds,
+                            int nccl);
+// Whether this build can make NCCL groups (a CUDA build with NCCL's header), and a group's backend.
+int ct_pg_nccl_available(void);
+const char *ct_pg_backend(CTProcessGroup pg);
 void ct_pg_free(CTProcessGroup pg);
 // In place, over all ranks: the sum of each tensor (one flat buffer per call; one dtype).
 int ct_pg_allreduce_sum(CTProcessGroup pg, CTTensor *tensors, int count);

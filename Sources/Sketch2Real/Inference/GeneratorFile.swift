@@ -264,5 +264,7 @@ public enum GeneratorFile {
         }
         network.eval()
         network.freeze()
+        // --memory-format: the layout the process runs networks in (the file's is always NCHW).
+        if Torch.channelsLast { network.useChannelsLast() }
     }
 }

@@ -26,24 +26,24 @@ public final class HEDVGG16Features: FeatureNetwork {
         self.stages = stages
     }
 
-    /// The frozen network's weights in bfloat16, made on first bf16 use: autocast caches the
-    /// casts of trainable weights only, so without this copy every call would convert the
-    /// 7.6 million weights again.
+    /// The frozen network's weights in bfloat16 (or float16), made on first use in that
+    /// precision: autocast caches the casts of trainable weights only, so without this copy every
+    /// call would convert the 7.6 million weights again.
     private var lowPrecisionNetwork: HEDNetwork?
 
     /// Computed in `Torch.precision` (see `Torch.mixedPrecision`), returned in float32.
     public func features(_ images: Tensor) -> [Tensor] {
         let chosen = precision ?? Torch.precision
         var net = network
-        if chosen == .bf16 {
-            if lowPrecisionNetwork == nil {
+        if chosen != .fp32 {
+            if lowPrecisionNetwork == nil || lowPrecisionNetwork!.parameters().first?.dtype != chosen.dtype {
                 let copy = HEDNetwork()
                 do {
                     try copy.loadStateDict(Dictionary(uniqueKeysWithValues: network.stateDict()))
                 } catch {
                     preconditionFailure("a HEDNetwork takes another HEDNetwork's state dict: \(error)")
                 }
-                copy.to(.bfloat16)
+                copy.to(chosen.dtype)
                 copy.eval()
                 copy.freeze()
                 lowPrecisionNetwork = copy

@@ -2,7 +2,8 @@ import Foundation
 import Torch
 
 /// What `--device` asks for: `auto` (the first CUDA device when one is present, else the CPU),
-/// `cpu`, `cuda` (device 0) or `cuda:N`.
+/// `cpu`, `cuda` (device 0) or `cuda:N`. Under torchrun (LOCAL_RANK set), `auto` is the GPU of
+/// the rank's local index, as a PyTorch DDP script takes `cuda:LOCAL_RANK`.
 public struct DeviceChoice: Sendable, Equatable, CustomStringConvertible {
     public enum Request: Sendable, Equatable {
         case auto
@@ -34,8 +35,11 @@ public struct DeviceChoice: Sendable, Equatable, CustomStringConvertible {
         public var cudaCompiled: Bool
         public var cudaDevices: Int
         public var libtorch: String
+        /// torchrun's LOCAL_RANK: the rank's index among the processes on this machine.
+        public var localRank = 0
         public static var current: Machine {
-            Machine(cudaCompiled: Torch.isCUDACompiled, cudaDevices: Torch.cudaDeviceCount, libtorch: Torch.version)
+            Machine(cudaCompiled: Torch.isCUDACompiled, cudaDevices: Torch.cudaDeviceCount, libtorch: Torch.version,
+                    localRank: ProcessInfo.processInfo.environment["LOCAL_RANK"].flatMap(Int.init).map { max($0, 0) } ?? 0)
         }
     }
 
@@ -43,7 +47,7 @@ public struct DeviceChoice: Sendable, Equatable, CustomStringConvertible {
     public func resolve(_ machine: Machine = .current) throws -> Device {
         switch request {
         case .auto:
-            return machine.cudaDevices > 0 ? .cuda(0) : .cpu
+            return machine.cudaDevices > 0 ? .cuda(machine.localRank % machine.cudaDevices) : .cpu
         case .device(.cuda(let n)):
             guard machine.cudaCompiled else {
                 throw ModelError("--device \(description): this sketch2real is built on libtorch \(machine.libtorch) without CUDA; "

@@ -3,7 +3,12 @@ import Torch
 
 /// What `--precision` asks for: a precision, or `auto` to let the processor decide.
 public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
-    case fp32, bf16, auto
+    case fp32, bf16, fp16, auto
+
+    /// The flags among `cpuFeatures` that give float16 arithmetic in hardware.
+    static func nativeFloat16(_ cpuFeatures: [String]) -> [String] {
+        cpuFeatures.filter { ["avx512_fp16", "amx_fp16"].contains($0) }
+    }
 
     /// The flags among `cpuFeatures` that give bfloat16 arithmetic in hardware.
     static func nativeBFloat16(_ cpuFeatures: [String]) -> [String] {
@@ -31,6 +36,10 @@ public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
             return (.bf16, native.isEmpty || !oneDNN
                 ? "asked for (--precision bf16); this CPU has no native bfloat16 arithmetic, so it is emulated and slower than float32"
                 : "asked for (--precision bf16)")
+        case .fp16:
+            return (.fp16, Self.nativeFloat16(cpuFeatures).isEmpty
+                ? "asked for (--precision fp16, with a gradient scaler); this CPU has no native float16 arithmetic, so it is emulated and slower than float32"
+                : "asked for (--precision fp16, with a gradient scaler)")
         case .auto:
             if !oneDNN { return (.fp32, "auto: libtorch has no oneDNN, whose kernels run bfloat16") }
             if native.isEmpty { return (.fp32, "auto: the CPU has no native bfloat16 arithmetic (no avx512_bf16 or amx_tile flag)") }
@@ -40,7 +49,7 @@ public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
 
     /// The precision on `device`: on the CPU as `resolve(cpuFeatures:oneDNN:)` says; on a CUDA
     /// GPU, `auto` is bfloat16 autocast where the GPU computes it (compute capability 8.0 and
-    /// later), else float32 (float16 with a gradient scaler is not offered).
+    /// later), else float16 autocast with the training loop's gradient scaler.
     public func resolve(device: Device, capability: (major: Int, minor: Int)? = nil) -> (precision: Precision, reason: String) {
         guard case .cuda(let index) = device else { return resolve() }
         let c = capability ?? Torch.cudaCapability(index)
@@ -50,9 +59,11 @@ public enum PrecisionChoice: String, Sendable, Codable, CaseIterable {
         case .bf16:
             return (.bf16, (c?.major ?? 0) >= 8 ? "asked for (--precision bf16)"
                 : "asked for (--precision bf16); this GPU (\(name)) has no bfloat16 units, so it is slow")
+        case .fp16: return (.fp16, "asked for (--precision fp16, with a gradient scaler)")
         case .auto:
             if let c, c.major >= 8 { return (.bf16, "auto: this GPU (\(name)) computes bfloat16") }
-            return (.fp32, "auto: this GPU (\(name)) has no bfloat16 units, and float16 with a gradient scaler is not offered: float32")
+            if c == nil { return (.fp32, "auto: the GPU's compute capability could not be read: float32") }
+            return (.fp16, "auto: this GPU (\(name)) has no bfloat16 units: float16 with a gradient scaler")
         }
     }
 }

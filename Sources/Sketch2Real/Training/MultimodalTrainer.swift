@@ -184,8 +184,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         optimizerG.zeroGrad()
         optimizerE?.zeroGrad()
         loop.backward(total, averaging: [generator, encoder])
-        optimizerG.step()
-        optimizerE?.step()
+        loop.optimizerStep(optimizerG, optimizerE)
         losses.generatorTotal = total.item()
 
         // The discriminators on the same images, detached.
@@ -209,7 +208,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         let loss = config.gan.discriminatorLoss(real: d(config.discriminatorView([real])[0]), fake: d(config.discriminatorView([fake])[0]))
         optimizer.zeroGrad()
         loop.backward(loss, averaging: [d])
-        optimizer.step()
+        loop.optimizerStep(optimizer)
         return loss.item()
     }
 

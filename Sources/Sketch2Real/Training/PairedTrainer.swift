@@ -110,7 +110,7 @@ public final class PairedTrainer: TrainingAlgorithm {
         let lossD = config.gan.discriminatorLoss(real: discriminator(realView), fake: discriminator(fakeView))
         optimizerD.zeroGrad()
         loop.backward(lossD, averaging: [discriminator])
-        optimizerD.step()
+        loop.optimizerStep(optimizerD)
         var losses = StepLosses()
         if let projected, let optimizerP {
             projected.unfreeze()
@@ -119,7 +119,7 @@ public final class PairedTrainer: TrainingAlgorithm {
                                                         fake: projected(fakeView, detachFeatures: true))
             optimizerP.zeroGrad()
             loop.backward(lossP, averaging: [projected])
-            optimizerP.step()
+            loop.optimizerStep(optimizerP)
             losses.projectedDiscriminator = lossP.item()
         }
 
@@ -147,7 +147,7 @@ public final class PairedTrainer: TrainingAlgorithm {
             realFeatures: { discriminator.features(judged[1]) }, losses: &losses)
         optimizerG.zeroGrad()
         loop.backward(total, averaging: [generator])
-        optimizerG.step()
+        loop.optimizerStep(optimizerG)
         discriminator.unfreeze()
         projected?.unfreeze()
         losses.generatorTotal = total.item()

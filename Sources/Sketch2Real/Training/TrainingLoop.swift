@@ -46,6 +46,8 @@ final class TrainingLoop {
     private let gradientNormKeys: [ObjectIdentifier: String]
     /// With `gradientClipNorm`: each network's gradient norm before clipping, at its latest update.
     private(set) var gradientNorms: [String: Double] = [:]
+    /// Under float16 autocast (`Torch.precision == .fp16`): the dynamic loss scale, restored on resume.
+    let scaler: GradientScaler?
     /// Only rank 0 writes the run folder: checkpoints, logs, samples, validation grids.
     var leads: Bool { parallel?.isLeader ?? true }
     var worldSize: Int { parallel?.worldSize ?? 1 }
@@ -86,6 +88,7 @@ final class TrainingLoop {
     init(config: TrainingConfig, run: RunFolder, dataRoot: String, scheduler: LearningRateScheduler,
          checkpoint: Checkpoint?, trained: TrainedNetworks, parallel: DataParallel? = nil) throws {
         let (networks, optimizers) = (trained.networks, trained.optimizers)
+        scaler = Torch.precision == .fp16 ? checkpoint.flatMap { GradientScaler(checkpointFields: $0.extra) } ?? GradientScaler() : nil
         gradientNormKeys = Dictionary(uniqueKeysWithValues: networks.map { (ObjectIdentifier($0.value), "grad_norm_" + $0.key) })
         self.parallel = parallel
         if let parallel, parallel.worldSize > 1 { try DataParallel.check(config) }
@@ -125,6 +128,8 @@ final class TrainingLoop {
         }
         // Every rank starts from rank 0's weights (and, on resume, the same checkpoint).
         try parallel?.broadcastState(networks)
+        // --memory-format: in place, so the optimisers that hold the weights follow.
+        if Torch.channelsLast { for (_, network) in networks { network.useChannelsLast() } }
     }
 
     var totalEpochs: Int { config.epochs + config.epochsDecay }
@@ -157,6 +162,7 @@ final class TrainingLoop {
                 guard let target = batch.target else { throw DatasetError("the training split has no targets") }
                 // The loader's batches are on the CPU; the networks on the process's device.
                 let stepLosses = algorithm.trainStep(input: batch.input.onCurrentDevice(), target: target.onCurrentDevice())
+                scaler?.update()
                 var losses = stepLosses.named
                 var stop: Bool
                 if let parallel {
@@ -189,6 +195,8 @@ final class TrainingLoop {
                     for (k, v) in gradientNorms { record[k] = v }
                     // Data-parallel: seconds waited for all-reduces so far (communication backward did not hide).
                     if let parallel, parallel.worldSize > 1 { record["allreduce_seconds"] = parallel.communicationSeconds }
+                    // float16: the loss scale after this step, and the steps whose update overflowed so far.
+                    if let scaler { (record["grad_scale"], record["overflow_steps"]) = (scaler.scale, scaler.overflowSteps) }
                     try run.appendLog(record)
                     var scalars = losses
                     scalars["lr"] = scheduler.optimizers[0].learningRate
@@ -244,7 +252,8 @@ final class TrainingLoop {
 
     func checkpoint(_ algorithm: TrainingAlgorithm) throws -> Checkpoint {
         Checkpoint(step: step, epoch: epoch, configuration: try config.json(),
-                   extra: ["position": String(position * worldSize), "worldSize": String(worldSize)],
+                   extra: ["position": String(position * worldSize), "worldSize": String(worldSize)]
+                       .merging(scaler?.checkpointFields ?? [:]) { a, _ in a },
                    networks: algorithm.trained.networks, optimizers: algorithm.trained.optimizers, schedulers: ["lr": scheduler])
     }
 
@@ -262,13 +271,24 @@ final class TrainingLoop {
     }
 
     /// `loss.backward()`; data-parallel, the gradients of `modules` are then averaged over the
-    /// ranks (during backward, bucket by bucket, unless overlap is off).
+    /// ranks (during backward, bucket by bucket, unless overlap is off). Under float16 the loss is
+    /// scaled first and the gradients unscaled after, before clipping.
     func backward(_ loss: Tensor, averaging modules: [Module?]) {
-        if let parallel { parallel.backward(loss, averaging: modules) } else { loss.backward() }
+        let scaled = scaler?.scaled(loss) ?? loss
+        if let parallel { parallel.backward(scaled, averaging: modules) } else { scaled.backward() }
+        if let scaler, scaler.unscale(modules.flatMap { $0?.trainableParameters() ?? [] }) { return }
         guard config.gradientClipNorm > 0 else { return }
         for case let module? in modules {
             let norm = clipGradientNorm(module.trainableParameters(), maxNorm: config.gradientClipNorm)
             gradientNorms[gradientNormKeys[ObjectIdentifier(module)] ?? "grad_norm_?"] = norm
+        }
+    }
+
+    /// The optimisers' step after `backward`; under float16, skipped when that backward's
+    /// gradients overflowed.
+    func optimizerStep(_ optimizers: Adam?...) {
+        for case let optimizer? in optimizers {
+            if let scaler { scaler.step(optimizer) } else { optimizer.step() }
         }
     }
 
