@@ -100,6 +100,10 @@ struct RuntimeOptions: ParsableArguments {
         let chosen = try DeviceChoice(parsing: device).resolve()
         DeviceChoice.use(chosen)
         Torch.precision = precision.resolve(device: chosen).precision
+        // libtorch 1.x's CPU autocast knows only bfloat16 (and 1.13 is no longer supported).
+        if Torch.precision == .fp16, !chosen.isCUDA, Torch.version.hasPrefix("1.") {
+            throw ValidationError("--precision fp16 on the CPU needs libtorch 2.x; this sketch2real is built on libtorch \(Torch.version), whose CPU autocast has only bfloat16: use --precision bf16 or fp32.")
+        }
         Torch.channelsLast = memoryFormat.resolve(device: chosen, precision: Torch.precision).channelsLast
         KernelChoiceCache.use()
     }
