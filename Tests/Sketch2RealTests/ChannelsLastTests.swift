@@ -40,12 +40,7 @@ final class ChannelsLastTests: XCTestCase {
     /// the losses are those of the contiguous run to float32 rounding, and the checkpoint loads
     /// into a contiguous generator.
     func testTrainingChannelsLastMatchesContiguousTraining() throws {
-        let data = makeTemporaryFolder(self)
-        try FileManager.default.createDirectory(atPath: data + "/train", withIntermediateDirectories: true)
-        for i in 0 ..< 2 {
-            let photo = gradientImage(width: 32, height: 32, phase: Float(i) * 0.3)
-            try ImageGrid.joinedHorizontally([photo.grayscale().rgb(), photo]).save(path: "\(data)/train/\(i).png")
-        }
+        let data = try writeGreyToColourPairs(self, size: 32, count: 2, phaseStep: 0.3)
         var c = TrainingConfig.defaults(for: .sragan, size: 32)
         c.data.preprocess = PreprocessOptions(mode: .none, cropSize: 32, flip: false, multiple: 4)
         (c.sragan.ngf, c.sragan.blocks, c.discriminator.ndf) = (8, 1, 8)

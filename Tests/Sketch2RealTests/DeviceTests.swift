@@ -91,13 +91,7 @@ final class DeviceTests: XCTestCase {
     }
 
     func tinyDataset(size: Int, count: Int) throws -> String {
-        let root = makeTemporaryFolder(self)
-        try FileManager.default.createDirectory(atPath: root + "/train", withIntermediateDirectories: true)
-        for i in 0 ..< count {
-            let photo = gradientImage(width: size, height: size, phase: Float(i) * 0.31)
-            try ImageGrid.joinedHorizontally([photo.grayscale().rgb(), photo]).save(path: "\(root)/train/\(i).png")
-        }
-        return root
+        try writeGreyToColourPairs(self, size: size, count: count, phaseStep: 0.31)
     }
 
     /// Every tensor a network, loss or metric makes follows the thread's device, because only

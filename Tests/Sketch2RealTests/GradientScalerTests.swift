@@ -62,16 +62,6 @@ final class GradientScalerTests: XCTestCase {
         XCTAssertNil(GradientScaler(checkpointFields: ["gradScale": "-2", "gradScaleGrowthTracker": "0"]))
     }
 
-    func tinyDataset(count: Int = 3, size: Int = 32) throws -> String {
-        let root = makeTemporaryFolder(self)
-        try FileManager.default.createDirectory(atPath: root + "/train", withIntermediateDirectories: true)
-        for i in 0 ..< count {
-            let photo = gradientImage(width: size, height: size, phase: Float(i) * 0.23)
-            try ImageGrid.joinedHorizontally([photo.grayscale().rgb(), photo]).save(path: "\(root)/train/\(i).png")
-        }
-        return root
-    }
-
     func config(size: Int = 32) -> TrainingConfig {
         var c = TrainingConfig.defaults(for: .sragan, size: size)
         c.data.preprocess = PreprocessOptions(mode: .none, cropSize: size, flip: false, multiple: 4)
@@ -96,7 +86,7 @@ final class GradientScalerTests: XCTestCase {
         let saved = Torch.precision
         Torch.precision = .fp16
         defer { Torch.precision = saved }
-        let data = try tinyDataset()
+        let data = try writeGreyToColourPairs(self, size: 32, count: 3)
         let quiet = ProgressReporter(every: 1000, isTerminal: false)
         var c = config()
         c.maxSteps = 24

@@ -24,13 +24,7 @@ final class ProjectedDiscriminatorTests: XCTestCase {
 
     /// Pairs of a grey input and a colourful target derived from it.
     func tinyDataset(size: Int, count: Int) throws -> String {
-        let root = makeTemporaryFolder(self)
-        try FileManager.default.createDirectory(atPath: root + "/train", withIntermediateDirectories: true)
-        for i in 0 ..< count {
-            let photo = gradientImage(width: size, height: size, phase: Float(i) * 0.23)
-            try ImageGrid.joinedHorizontally([photo.grayscale().rgb(), photo]).save(path: "\(root)/train/\(i).png")
-        }
-        return root
+        try writeGreyToColourPairs(self, size: size, count: count)
     }
 
     func testOneLogitMapPerStageAtHalfTheTapsResolution() throws {

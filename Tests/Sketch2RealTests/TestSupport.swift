@@ -12,6 +12,18 @@ func makeTemporaryFolder(_ test: XCTestCase, file: StaticString = #filePath, lin
 }
 
 /// A deterministic test picture: smooth gradients with a distinct value per position.
+/// A temporary data set of `count` size² training pairs (under train/): a grey input and the
+/// colourful gradient it was made from, pair i with phase i·`phaseStep`.
+func writeGreyToColourPairs(_ test: XCTestCase, size: Int, count: Int, phaseStep: Float = 0.23) throws -> String {
+    let root = makeTemporaryFolder(test)
+    try FileManager.default.createDirectory(atPath: root + "/train", withIntermediateDirectories: true)
+    for i in 0 ..< count {
+        let photo = gradientImage(width: size, height: size, phase: Float(i) * phaseStep)
+        try ImageGrid.joinedHorizontally([photo.grayscale().rgb(), photo]).save(path: "\(root)/train/\(i).png")
+    }
+    return root
+}
+
 func gradientImage(width: Int, height: Int, channels: Int = 3, phase: Float = 0) -> Image {
     var values = [Float](repeating: 0, count: width * height * channels)
     for y in 0 ..< height {

@@ -7,14 +7,7 @@ import XCTest
 final class TrainingTests: XCTestCase {
     /// Four fixed 64² pairs: a sketch-like grey input and a colourful target derived from it.
     func tinyDataset(size: Int = 64, count: Int = 4) throws -> String {
-        let root = makeTemporaryFolder(self)
-        try FileManager.default.createDirectory(atPath: root + "/train", withIntermediateDirectories: true)
-        for i in 0 ..< count {
-            let photo = gradientImage(width: size, height: size, phase: Float(i) * 0.23)
-            let sketch = photo.grayscale().rgb()
-            try ImageGrid.joinedHorizontally([sketch, photo]).save(path: "\(root)/train/\(i).png")
-        }
-        return root
+        try writeGreyToColourPairs(self, size: size, count: count)
     }
 
     func config(_ model: ModelKind, size: Int = 64) -> TrainingConfig {
