@@ -11,7 +11,6 @@ func makeTemporaryFolder(_ test: XCTestCase, file: StaticString = #filePath, lin
     return path
 }
 
-/// A deterministic test picture: smooth gradients with a distinct value per position.
 /// A temporary data set of `count` size² training pairs (under train/): a grey input and the
 /// colourful gradient it was made from, pair i with phase i·`phaseStep`.
 func writeGreyToColourPairs(_ test: XCTestCase, size: Int, count: Int, phaseStep: Float = 0.23) throws -> String {
@@ -24,6 +23,7 @@ func writeGreyToColourPairs(_ test: XCTestCase, size: Int, count: Int, phaseStep
     return root
 }
 
+/// A deterministic test picture: smooth gradients with a distinct value per position.
 func gradientImage(width: Int, height: Int, channels: Int = 3, phase: Float = 0) -> Image {
     var values = [Float](repeating: 0, count: width * height * channels)
     for y in 0 ..< height {
