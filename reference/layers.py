@@ -99,11 +99,14 @@ def demodulated_conv(conv, x, scale=None):
 class AttentionResidualBlock(nn.Module):
     """x + attention(conv_block(x)); without attention, pix2pix's ResnetBlock. With
     `latent_channels` > 0, `modulation` maps a code z to a per-channel scale and shift for each
-    of the two norms: norm(h) * (1 + gamma) + beta (adaptive instance norm)."""
+    of the two norms: norm(h) * (1 + gamma) + beta (adaptive instance norm). With
+    `residual_gain`, the branch is scaled by a learned per-channel gain that starts at zero
+    (ReZero): x + g * attention(conv_block(x))."""
 
     def __init__(self, channels, norm="instance", dropout=False, attention=False, reduction=16, latent_channels=0,
-                 demodulated=False):
+                 demodulated=False, residual_gain=False):
         super().__init__()
+        self.residual_gain = nn.Parameter(torch.zeros(channels)) if residual_gain else None
         if demodulated:
             norm = "none"
         self.demodulated = demodulated
@@ -144,4 +147,6 @@ class AttentionResidualBlock(nn.Module):
                     residual = residual * (params[2 * k] + 1) + params[2 * k + 1]
         if self.attention is not None:
             residual = self.attention(residual)
+        if self.residual_gain is not None:
+            residual = residual * self.residual_gain[None, :, None, None]
         return x + residual

@@ -34,6 +34,7 @@ SRAGAN_DEFAULTS = {
     "latentAtInput": True,
     "latentModulation": False,
     "demodulate": False,
+    "residualGain": False,
 }
 
 # The Swift DiscriminatorConfig's fields and defaults.
@@ -76,7 +77,8 @@ class SRAGANGenerator(nn.Module):
             nn.ReLU())
         self.blocks = nn.ModuleList([
             AttentionResidualBlock(ngf * 4, norm, c["dropout"], has_attention(c, i), c["attentionReduction"],
-                                   c["latentChannels"] if c["latentModulation"] else 0, c["demodulate"])
+                                   c["latentChannels"] if c["latentModulation"] else 0, c["demodulate"],
+                                   c["residualGain"])
             for i in range(c["blocks"])])
         up = []
         self.decoder_norms, self.decoder_convs = [], []

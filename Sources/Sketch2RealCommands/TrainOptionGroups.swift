@@ -217,6 +217,9 @@ struct TrainGeneratorOptions: ParsableArguments {
     @Flag(help: "sragan, lsragan: no normalisation in the residual blocks and the decoder; their convolutions are demodulated instead (StyleGAN2's weight demodulation, against droplets), and LSRAGAN's code scales each one's input instead of modulating a norm. Needs --upsampling resizeConv (the default).")
     var demodulate = false
 
+    @Flag(help: "sragan, lsragan: each residual block's branch is scaled by a learned per-channel gain that starts at zero (ReZero), so the blocks begin as the identity and the encoder's sketch features reach the decoder unchanged; meant for --demodulate, whose blocks have no norm to keep their branches small.")
+    var residualGain = false
+
     @Option(help: "pix2pix generator: unet256, unet128, resnet9 or resnet6 (default by size).")
     var generator: Pix2PixArchitecture?
 
@@ -230,6 +233,7 @@ struct TrainGeneratorOptions: ParsableArguments {
         set(upsampling, &c, \.sragan.upsampling)
         if noShortcut { c.sragan.globalShortcut = false }
         if demodulate { c.sragan.demodulate = true }
+        if residualGain { c.sragan.residualGain = true }
         if noDropout { (c.sragan.dropout, c.pix2pix.dropout, c.latentUNet.dropout) = (false, false, false) }
         set(generator, &c, \.pix2pix.architecture)
         if let norm { (c.sragan.norm, c.pix2pix.norm, c.latentUNet.norm, c.discriminator.norm) = (norm, norm, norm, norm) }

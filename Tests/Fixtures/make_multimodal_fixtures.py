@@ -9,7 +9,8 @@ Writes Tests/Sketch2RealTests/Fixtures/models/multimodal.safetensors with the st
 make_model_fixtures.py (int8-grid weights and inputs, int16 images, float32 gradients and
 unbounded outputs; metadata "encoding" gives the steps). Cases, by metadata "model":
 
-    lsragan  SRAGAN generator with a latent code (layer norm, code at every encoder stage)
+    lsragan  SRAGAN generator with a latent code (code at the input or every encoder stage, or
+             modulating the norms or demodulated convolutions; with or without residual gains)
     encoder  the ResNet encoder E: NAME.<mode>.mu and NAME.<mode>.logvar
     unet     the U-Net with a latent code, at every level (BicycleGAN) or at the input (MSGAN)
 
@@ -35,12 +36,15 @@ import sragan  # noqa: E402
 
 
 def randomise(module):
-    """base.randomise, plus the group-norm scale and shift moved away from 1 and 0."""
+    """base.randomise, plus the group-norm scale and shift moved away from 1 and 0 and the
+    residual gains (zero at initialisation) made non-zero."""
     with torch.no_grad():
         for m in module.modules():
             if isinstance(m, nn.GroupNorm):
                 m.weight.copy_(base.uniform(m.num_channels, low=0.6, high=1.4))
                 m.bias.copy_(base.randn(m.num_channels, scale=0.2))
+            if getattr(m, "residual_gain", None) is not None:
+                m.residual_gain.copy_(base.uniform(m.residual_gain.numel(), low=0.3, high=1.2))
     base.randomise(module)
 
 
@@ -76,6 +80,16 @@ CASES = [
      {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 1, "attentionEvery": 1, "attentionReduction": 4, "norm": "instance",
       "upsampling": "resizeConv", "latentChannels": 3, "demodulate": True, "dropout": True},
      (3, 1, 24, 32), ["eval"], False),
+    ("lsragan_demodulated_residual_gain", "lsragan",
+     {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 2, "attentionEvery": 2, "attentionReduction": 4, "norm": "instance",
+      "upsampling": "resizeConv", "latentChannels": 5, "latentModulation": True, "demodulate": True,
+      "residualGain": True},
+     (2, 1, 32, 32), ["eval", "train"], True),
+    ("lsragan_layer_residual_gain", "lsragan",
+     {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 2, "attentionEvery": 1, "attentionReduction": 4, "norm": "layer",
+      "upsampling": "transposed", "latentChannels": 4, "latentAtInput": False, "latentModulation": True,
+      "residualGain": True},
+     (2, 1, 24, 24), ["eval"], False),
 ]
 
 

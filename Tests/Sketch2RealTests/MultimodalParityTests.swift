@@ -12,7 +12,7 @@ final class MultimodalParityTests: XCTestCase {
     static let cases = [
         "lsragan_every_stage_layer", "lsragan_input_layer_resize", "encoder_instance", "encoder_batch_three_blocks",
         "unet_all_instance", "unet_input_batch", "lsragan_modulated_instance", "lsragan_demodulated",
-        "lsragan_demodulated_code_at_input",
+        "lsragan_demodulated_code_at_input", "lsragan_demodulated_residual_gain", "lsragan_layer_residual_gain",
     ]
 
     struct Network {

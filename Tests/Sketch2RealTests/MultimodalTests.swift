@@ -74,6 +74,28 @@ final class MultimodalTests: XCTestCase {
         XCTAssertEqual([recipe.latentModulation, recipe.latentAtInput], [true, true], "z modulates the norms and is tiled at the input")
     }
 
+    /// `--residual-gain` (ReZero): the branch's gain starts at zero, so a block — demodulated,
+    /// with attention and a code — is exactly the identity at initialisation; the first backward
+    /// pass moves only the gain (the branch's weights see a zero gradient through g = 0), and
+    /// once the gain is non-zero the branch counts.
+    func testAResidualGainStartsAsTheIdentityAndOnlyTheGainLearnsFirst() throws {
+        Torch.manualSeed(11)
+        let block = AttentionResidualBlock(channels: 8, norm: .instance, attention: true, reduction: 4, latentChannels: 3,
+                                           demodulated: true, residualGain: true)
+        XCTAssertEqual(block.stateDict().first?.0, "residual_gain", "the block's own parameter comes before its children, as in PyTorch")
+        let x = Tensor.rand([2, 8, 12, 12]) * 2.0 - 1.0, z = Tensor.randn([2, 3])
+        XCTAssertEqual(withNoGrad { maxAbsDifference(block(x, code: z), x) }, 0, "x + 0 · branch = x")
+        let target = Tensor.rand([2, 8, 12, 12])
+        ((block(x, code: z) - target).pow(2)).sum().backward()
+        let gain = try XCTUnwrap(block.residualGain)
+        XCTAssertGreaterThan(try XCTUnwrap(gain.grad).abs().sum().item() as Double, 0, "the gain learns")
+        for (name, p) in block.namedParameters() where name != "residual_gain" {
+            XCTAssertEqual(p.grad.map { $0.abs().sum().item() as Double } ?? 0, 0, "\(name): no gradient through g = 0")
+        }
+        withNoGrad { block.residualGain = Tensor.full([8], 0.5) }
+        XCTAssertGreaterThan(withNoGrad { maxAbsDifference(block(x, code: z), x) }, 1e-3, "with g ≠ 0 the branch counts")
+    }
+
     // MARK: Configuration
 
     func testDefaultsFollowTheSpecificationAndOddBatchesAreRefused() throws {

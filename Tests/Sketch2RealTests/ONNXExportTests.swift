@@ -98,16 +98,29 @@ final class ONNXExportTests: XCTestCase {
         let fresh = try GeneratorFile.make(c)
         fresh.eval()
         try assertONNXRuntimeAgrees(fresh, c, [Tensor.rand([3, fresh.inputChannels, 40, 24]) * 2.0 - 1.0], "resize-convolution SRAGAN")
+        // Demodulated convolutions in the blocks and the decoder, and residual gains (made
+        // non-zero, or the branches would not count).
+        (c.sragan.demodulate, c.sragan.residualGain) = (true, true)
+        let demodulated = try XCTUnwrap(try GeneratorFile.make(c) as? SRAGANGenerator)
+        withNoGrad { for b in demodulated.blocks { b.residualGain = Tensor.rand([c.sragan.ngf * 4]) + 0.5 } }
+        demodulated.eval()
+        try assertONNXRuntimeAgrees(demodulated, c, [Tensor.rand([2, demodulated.inputChannels, 32, 48]) * 2.0 - 1.0],
+                                    "demodulated SRAGAN with residual gains")
     }
 
     func testGeneratorsWithALatentCodeRunInONNXRuntimeAsHere() throws {
-        for kind in [ModelKind.lsragan, .bicyclegan, .msgan] {
+        for (kind, demodulated) in [(ModelKind.lsragan, false), (.lsragan, true), (.bicyclegan, false), (.msgan, false)] {
             var c = TrainingConfig.defaults(for: kind, size: 64)
             (c.sragan.ngf, c.sragan.blocks, c.sragan.attentionEvery, c.sragan.attentionReduction) = (8, 2, 2, 4)
             (c.latentUNet.ngf, c.latentUNet.levels, c.multimodal.nz) = (4, 5, 3)
             if kind == .lsragan { c.sragan.latentAtEveryStage = true }
+            // The code scales demodulated convolutions in the blocks and the decoder; gains non-zero.
+            if demodulated { (c.sragan.demodulate, c.sragan.residualGain, c.sragan.upsampling) = (true, true, .resizeConv) }
             c.syncChannels()
             let g = try GeneratorFile.makeLatent(c)
+            if demodulated, let s = g as? SRAGANGenerator {
+                withNoGrad { for b in s.blocks { b.residualGain = Tensor.rand([c.sragan.ngf * 4]) + 0.5 } }
+            }
             g.eval()
             let x = Tensor.rand([2, g.inputChannels, 32, 64]) * 2.0 - 1.0, z = Tensor.randn([2, 3])
             let folder = makeTemporaryFolder(self)
@@ -123,7 +136,7 @@ final class ONNXExportTests: XCTestCase {
                 """, [onnx, io, out])
             let fromORT = try SafeTensors.load(path: out).tensors[0].tensor, here = withNoGrad { g.generate(x, z: z) }
             XCTAssertEqual(fromORT.shape, here.shape)
-            XCTAssertLessThanOrEqual((fromORT - here).abs().max().item() as Double, 1e-4, "\(kind)")
+            XCTAssertLessThanOrEqual((fromORT - here).abs().max().item() as Double, 1e-4, "\(kind)\(demodulated ? ", demodulated" : "")")
         }
     }
 

@@ -164,6 +164,49 @@ public enum ONNXExport {
             return outputs
         }
 
+        /// A linear map of z plus one, split along channels into N×C input scales of demodulated
+        /// convolutions (`Demodulation`).
+        mutating func codeScales(_ linear: Linear, sizes: [Int]) throws -> [String] {
+            let scales = op("Add", [try emit(linear, try needCode()), constant(Tensor([Float(1)], shape: [1]), "one")])
+            guard sizes.count > 1 else { return [scales] }
+            var outputs: [String] = []
+            for _ in sizes { outputs.append(fresh("split")) }
+            nodes.append(ONNXExport.node("Split", [scales, ints(sizes.map(Int64.init), "sizes")], outputs, [attribute("axis", int: 1)]))
+            return outputs
+        }
+
+        static func convolutionAttributes(_ c: Conv2d) -> [Onnx_AttributeProto] {
+            [attribute("kernel_shape", ints: [c.kernelSize.h, c.kernelSize.w]),
+             attribute("strides", ints: [c.stride.h, c.stride.w]),
+             attribute("pads", ints: [c.padding.h, c.padding.w, c.padding.h, c.padding.w]),
+             attribute("dilations", ints: [c.dilation.h, c.dilation.w])]
+        }
+
+        /// `Demodulation.convolve(c, x, scale:)`: without a scale, one convolution with the
+        /// demodulated weights as a constant; with `scale` (N×in), x·s convolved with w, then each
+        /// example's output channel multiplied by 1/√(s²·Σw² + ε) and the bias added.
+        mutating func demodulatedConvolution(_ c: Conv2d, _ x: String, scale: String?) throws -> String {
+            guard c.groups == 1, c.spectralNorm == nil, c.dilation == 1 else {
+                throw InteropError("ONNX export: a grouped, dilated or spectrally normalised demodulated convolution")
+            }
+            let out = c.outChannels
+            let (weight, squares) = withNoGrad { (c.weight.detached(), c.weight.detached().pow(2).sum(dims: [2, 3])) } // out × in
+            guard let scale else {
+                let d = withNoGrad { (squares.sum(dims: [1]) + Demodulation.epsilon).rsqrt().reshape([out, 1, 1, 1]) }
+                var inputs = [x, constant(withNoGrad { weight * d }, "weight")]
+                if let b = c.bias { inputs.append(constant(b, "bias")) }
+                return op("Conv", inputs, Self.convolutionAttributes(c))
+            }
+            let axes = ints([2, 3], "axes")
+            let convolved = op("Conv", [op("Mul", [x, op("Unsqueeze", [scale, axes])]), constant(weight, "weight")],
+                               Self.convolutionAttributes(c))
+            let energy = op("MatMul", [op("Mul", [scale, scale]), constant(withNoGrad { squares.transposed(0, 1) }, "squares")])
+            let epsilon = constant(Tensor([Float(Demodulation.epsilon)], shape: [1]), "eps")
+            let d = op("Reciprocal", [op("Sqrt", [op("Add", [energy, epsilon])])]) // N × out
+            let y = op("Mul", [convolved, op("Unsqueeze", [d, axes])])
+            return c.bias.map { op("Add", [y, constant($0.reshape([out, 1, 1]), "bias")]) } ?? y
+        }
+
         /// h·(γ + 1) + β.
         mutating func modulate(_ h: String, _ gamma: String, _ beta: String) -> String {
             op("Add", [op("Mul", [h, op("Add", [gamma, constant(Tensor([Float(1)], shape: [1]), "one")])]), beta])
@@ -221,10 +264,7 @@ public enum ONNXExport {
                 guard c.groups == 1, c.spectralNorm == nil else { throw InteropError("ONNX export: a grouped or spectrally normalised convolution") }
                 var inputs = [x, constant(c.weight, "weight")]
                 if let b = c.bias { inputs.append(constant(b, "bias")) }
-                return op("Conv", inputs, [attribute("kernel_shape", ints: [c.kernelSize.h, c.kernelSize.w]),
-                                           attribute("strides", ints: [c.stride.h, c.stride.w]),
-                                           attribute("pads", ints: [c.padding.h, c.padding.w, c.padding.h, c.padding.w]),
-                                           attribute("dilations", ints: [c.dilation.h, c.dilation.w])])
+                return op("Conv", inputs, Self.convolutionAttributes(c))
             case let c as ConvTranspose2d:
                 guard c.groups == 1 else { throw InteropError("ONNX export: a grouped transposed convolution") }
                 var inputs = [x, constant(c.weight, "weight")]
@@ -300,14 +340,32 @@ public enum ONNXExport {
             case let c as CBAM:
                 return try emit(c.spatialGate, try emit(c.channelGate, x))
             case let b as AttentionResidualBlock:
-                var modulated: [Int: (String, String)] = [:]
-                if let m = b.modulation, code != nil {
-                    let channels = b.convBlock.layers.compactMap { ($0 as? Conv2d)?.outChannels }.first ?? 0
-                    let p = try modulations(m, sizes: Array(repeating: channels, count: 4))
-                    modulated = [b.normPositions[0]: (p[0], p[1]), b.normPositions[1]: (p[2], p[3])]
+                let channels = b.convBlock.layers.compactMap { ($0 as? Conv2d)?.outChannels }.first ?? 0
+                var residual: String
+                if b.demodulated {
+                    var scales: [String]?
+                    if let m = b.modulation, code != nil { scales = try codeScales(m, sizes: [channels, channels]) }
+                    residual = x
+                    for (i, layer) in b.convBlock.layers.enumerated() {
+                        if let k = b.convolutionPositions.firstIndex(of: i), let conv = layer as? Conv2d {
+                            residual = try demodulatedConvolution(conv, residual, scale: scales?[k])
+                        } else {
+                            residual = try emit(layer as! Module, residual)
+                        }
+                    }
+                } else {
+                    var modulated: [Int: (String, String)] = [:]
+                    if let m = b.modulation, code != nil {
+                        let p = try modulations(m, sizes: Array(repeating: channels, count: 4))
+                        modulated = [b.normPositions[0]: (p[0], p[1]), b.normPositions[1]: (p[2], p[3])]
+                    }
+                    residual = try sequence(b.convBlock, x, modulated: modulated)
                 }
-                let residual = try sequence(b.convBlock, x, modulated: modulated)
-                return op("Add", [x, try b.attention.map { try emit($0, residual) } ?? residual])
+                if let attention = b.attention { residual = try emit(attention, residual) }
+                if let gain = b.residualGain {
+                    residual = op("Mul", [residual, constant(gain.reshape([gain.size(0), 1, 1]), "gain")])
+                }
+                return op("Add", [x, residual])
             case let g as LatentUNetGenerator:
                 return try latentBlock(g.model, x)
             case let g as Pix2PixGenerator:
@@ -325,12 +383,26 @@ public enum ONNXExport {
                     h = try emit(g.encoder, x)
                 }
                 for b in g.blocks { h = try emit(b, h) }
-                var modulated: [Int: (String, String)] = [:]
-                if let m = g.modulation, code != nil {
-                    let p = try modulations(m, sizes: g.decoderNorms.flatMap { [$0.channels, $0.channels] })
-                    for (k, norm) in g.decoderNorms.enumerated() { modulated[norm.position] = (p[2 * k], p[2 * k + 1]) }
+                var out: String
+                if c.demodulate {
+                    var scales: [String]?
+                    if let m = g.modulation, code != nil { scales = try codeScales(m, sizes: g.decoderConvolutions.map(\.channels)) }
+                    out = h
+                    for (i, layer) in g.decoder.layers.enumerated() {
+                        if let k = g.decoderConvolutions.firstIndex(where: { $0.position == i }), let conv = layer as? Conv2d {
+                            out = try demodulatedConvolution(conv, out, scale: scales?[k])
+                        } else {
+                            out = try emit(layer as! Module, out)
+                        }
+                    }
+                } else {
+                    var modulated: [Int: (String, String)] = [:]
+                    if let m = g.modulation, code != nil {
+                        let p = try modulations(m, sizes: g.decoderNorms.flatMap { [$0.channels, $0.channels] })
+                        for (k, norm) in g.decoderNorms.enumerated() { modulated[norm.position] = (p[2 * k], p[2 * k + 1]) }
+                    }
+                    out = try sequence(g.decoder, h, modulated: modulated)
                 }
-                var out = try sequence(g.decoder, h, modulated: modulated)
                 if let shortcut = g.shortcut { out = op("Add", [out, try emit(shortcut, x)]) }
                 return op("Tanh", [out])
             default:

@@ -13,6 +13,12 @@ import Torch
 /// With `demodulated`, the block has no normalisation (identities hold their places) and both
 /// convolutions are demodulated (`Demodulation`); a code then sets each convolution's input
 /// scale s = 1 + (modulation(z))ᵢ instead of a norm's scale and shift.
+///
+/// With `residualGain`, the branch is multiplied by a learned per-channel gain `residual_gain`
+/// that starts at zero (ReZero, Bachlechner et al. 2021): `x + g ⊙ attention(conv_block(x))`. The
+/// block is then the identity at first and lets the encoder's sketch features through unchanged;
+/// a demodulated block has no norm to keep its branch small otherwise (demodulation fixes each
+/// convolution's gain at about one), so without it every block adds as much as it passes on.
 public final class AttentionResidualBlock: Module, UnaryLayer {
     @Child public var convBlock: Sequential
     public let attention: CBAM?
@@ -23,9 +29,11 @@ public final class AttentionResidualBlock: Module, UnaryLayer {
     /// Positions of the two convolutions in `convBlock`.
     let convolutionPositions: [Int]
     public let demodulated: Bool
+    /// Per-channel gain on the branch (`residualGain`), zero at initialisation.
+    @OptionalParameter public var residualGain: Tensor?
 
     public init(channels: Int, norm: NormKind, dropout: Bool = false, attention: Bool, reduction: Int = 16,
-                latentChannels: Int = 0, demodulated: Bool = false) {
+                latentChannels: Int = 0, demodulated: Bool = false, residualGain: Bool = false) {
         let norm = demodulated ? NormKind.none : norm
         let bias = norm.convolutionsNeedBias
         var layers: [any UnaryLayer] = [
@@ -39,13 +47,20 @@ public final class AttentionResidualBlock: Module, UnaryLayer {
         _convBlock = Child(wrappedValue: Sequential(layers), key: "conv_block")
         self.attention = attention ? CBAM(channels: channels, reduction: reduction) : nil
         modulation = latentChannels > 0 ? Linear(latentChannels, (demodulated ? 2 : 4) * channels) : nil
+        _residualGain = OptionalParameter(wrappedValue: residualGain ? Tensor.zeros([channels]) : nil, key: "residual_gain")
         super.init()
+    }
+
+    /// `x + g ⊙ branch` with the residual gain, else `x + branch`; `branch` before attention.
+    func added(_ x: Tensor, _ branch: Tensor) -> Tensor {
+        let attended = attention.map { $0(branch) } ?? branch
+        guard let residualGain else { return x + attended }
+        return x + attended * residualGain.reshape([1, residualGain.size(0), 1, 1])
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         if demodulated { return self(x, code: nil) }
-        let residual = convBlock(x)
-        return x + (attention.map { $0(residual) } ?? residual)
+        return added(x, convBlock(x))
     }
 
     /// The block with its normalisations modulated by `code` (N×latent); without a modulation
@@ -61,7 +76,7 @@ public final class AttentionResidualBlock: Module, UnaryLayer {
                     h = layer(h)
                 }
             }
-            return x + (attention.map { $0(h) } ?? h)
+            return added(x, h)
         }
         guard let modulation, let code else { return self(x) }
         let parameters = modulation(code).unsqueezed(2).unsqueezed(3).chunked(4, dim: 1)
@@ -72,6 +87,6 @@ public final class AttentionResidualBlock: Module, UnaryLayer {
                 h = h * (parameters[2 * k] + 1.0) + parameters[2 * k + 1]
             }
         }
-        return x + (attention.map { $0(h) } ?? h)
+        return added(x, h)
     }
 }

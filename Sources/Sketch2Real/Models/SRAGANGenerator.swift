@@ -41,6 +41,11 @@ public struct SRAGANConfig: Sendable, Codable, Equatable, DefaultedConfiguration
     /// (`Demodulation`, StyleGAN2's cure for droplets); with `latentModulation` the code sets
     /// each such convolution's input scale. The encoder keeps `norm`. Needs `resizeConv`.
     public var demodulate = false
+    /// Each residual block's branch scaled by a learned per-channel gain that starts at zero
+    /// (`AttentionResidualBlock.residualGain`, ReZero), so the blocks begin as the identity and
+    /// the sketch's features reach the decoder whatever the branches (or a code) do. Meant for
+    /// `demodulate`, whose blocks have no norm to keep their branches small.
+    public var residualGain = false
 
     public init() {}
 
@@ -103,7 +108,7 @@ public final class SRAGANGenerator: Module {
             AttentionResidualBlock(channels: ngf * 4, norm: norm, dropout: config.dropout,
                                    attention: config.hasAttention(block: $0), reduction: config.attentionReduction,
                                    latentChannels: config.latentModulation ? config.latentChannels : 0,
-                                   demodulated: config.demodulate)
+                                   demodulated: config.demodulate, residualGain: config.residualGain)
         }
         var up: [any UnaryLayer] = []
         var norms: [(Int, Int)] = [], convolutions: [(Int, Int)] = []
