@@ -207,6 +207,20 @@ public enum ONNXExport {
             return c.bias.map { op("Add", [y, constant($0.reshape([out, 1, 1]), "bias")]) } ?? y
         }
 
+        /// `layers` in order, the convolutions at `convolutions` demodulated, the k-th with input
+        /// scale `scales[k]` (nil: s = 1 for all).
+        mutating func demodulatedSequence(_ layers: Sequential, _ x: String, convolutions: [Int], scales: [String]?) throws -> String {
+            var h = x
+            for (i, layer) in layers.layers.enumerated() {
+                if let k = convolutions.firstIndex(of: i), let conv = layer as? Conv2d {
+                    h = try demodulatedConvolution(conv, h, scale: scales?[k])
+                } else {
+                    h = try emit(layer as! Module, h)
+                }
+            }
+            return h
+        }
+
         /// h·(γ + 1) + β.
         mutating func modulate(_ h: String, _ gamma: String, _ beta: String) -> String {
             op("Add", [op("Mul", [h, op("Add", [gamma, constant(Tensor([Float(1)], shape: [1]), "one")])]), beta])
@@ -345,14 +359,7 @@ public enum ONNXExport {
                 if b.demodulated {
                     var scales: [String]?
                     if let m = b.modulation, code != nil { scales = try codeScales(m, sizes: [channels, channels]) }
-                    residual = x
-                    for (i, layer) in b.convBlock.layers.enumerated() {
-                        if let k = b.convolutionPositions.firstIndex(of: i), let conv = layer as? Conv2d {
-                            residual = try demodulatedConvolution(conv, residual, scale: scales?[k])
-                        } else {
-                            residual = try emit(layer as! Module, residual)
-                        }
-                    }
+                    residual = try demodulatedSequence(b.convBlock, x, convolutions: b.convolutionPositions, scales: scales)
                 } else {
                     var modulated: [Int: (String, String)] = [:]
                     if let m = b.modulation, code != nil {
@@ -387,14 +394,7 @@ public enum ONNXExport {
                 if c.demodulate {
                     var scales: [String]?
                     if let m = g.modulation, code != nil { scales = try codeScales(m, sizes: g.decoderConvolutions.map(\.channels)) }
-                    out = h
-                    for (i, layer) in g.decoder.layers.enumerated() {
-                        if let k = g.decoderConvolutions.firstIndex(where: { $0.position == i }), let conv = layer as? Conv2d {
-                            out = try demodulatedConvolution(conv, out, scale: scales?[k])
-                        } else {
-                            out = try emit(layer as! Module, out)
-                        }
-                    }
+                    out = try demodulatedSequence(g.decoder, h, convolutions: g.decoderConvolutions.map(\.position), scales: scales)
                 } else {
                     var modulated: [Int: (String, String)] = [:]
                     if let m = g.modulation, code != nil {
