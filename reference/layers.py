@@ -96,6 +96,20 @@ def demodulated_conv(conv, x, scale=None):
                       for n in range(x.shape[0])])
 
 
+class NoiseInjection(nn.Module):
+    """x + weight * noise: a per-pixel noise map (N×1×H×W, shared by the channels) scaled by a
+    learned per-channel strength that starts at zero (StyleGAN's noise inputs). The caller
+    passes the map; Swift's `NoiseInjection` draws it in training and uses a fixed map in
+    evaluation."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x, noise):
+        return x + self.weight[None, :, None, None] * noise
+
+
 class AttentionResidualBlock(nn.Module):
     """x + attention(conv_block(x)); without attention, pix2pix's ResnetBlock. With
     `latent_channels` > 0, `modulation` maps a code z to a per-channel scale and shift for each

@@ -13,9 +13,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 if __package__:
-    from .layers import AttentionResidualBlock, conv_bias, demodulated_conv, norm_layer, with_defaults, with_tiled_code
+    from .layers import AttentionResidualBlock, NoiseInjection, conv_bias, demodulated_conv, norm_layer, with_defaults, with_tiled_code
 else:
-    from layers import AttentionResidualBlock, conv_bias, demodulated_conv, norm_layer, with_defaults, with_tiled_code
+    from layers import AttentionResidualBlock, NoiseInjection, conv_bias, demodulated_conv, norm_layer, with_defaults, with_tiled_code
 
 # The Swift SRAGANConfig's fields and defaults, spelled as its Codable conformance writes them.
 SRAGAN_DEFAULTS = {
@@ -35,6 +35,7 @@ SRAGAN_DEFAULTS = {
     "latentModulation": False,
     "demodulate": False,
     "residualGain": False,
+    "noiseInputs": False,
 }
 
 # The Swift DiscriminatorConfig's fields and defaults.
@@ -101,8 +102,12 @@ class SRAGANGenerator(nn.Module):
         modulated = c["latentModulation"] and c["latentChannels"] > 0
         width = ngf * 4 + ngf * 2 if c["demodulate"] else 2 * (ngf * 2 + ngf)
         self.modulation = nn.Linear(c["latentChannels"], width) if modulated else None
+        # One noise input after each decoder convolution (noiseInputs).
+        self.noise = nn.ModuleList([NoiseInjection(ngf * 2), NoiseInjection(ngf)]) if c["noiseInputs"] else None
 
-    def forward(self, x, z=None):
+    def forward(self, x, z=None, noise=None):
+        """`noise`: one map per noise input (N×1×H×W at its convolution's output size); None
+        draws standard normal maps."""
         latent = self.config["latentChannels"]
         if latent > 0 and z is None:
             raise ValueError("this generator takes a latent code z of shape (N, %d)" % latent)
@@ -117,30 +122,32 @@ class SRAGANGenerator(nn.Module):
             h = self.encoder(x)
         for block in self.blocks:
             h = block(h, z if latent > 0 else None)
-        if self.config["demodulate"]:
-            scales = self.modulation(z) + 1 if self.modulation is not None else None
-            convs, offset, out = dict(self.decoder_convs), 0, h
-            for i, layer in enumerate(self.decoder):
-                if i in convs:
-                    s = scales[:, offset:offset + convs[i]] if scales is not None else None
-                    out = demodulated_conv(layer, out, s)
-                    offset += convs[i]
-                else:
-                    out = layer(out)
-        elif self.modulation is not None:
+        scales = None
+        if self.config["demodulate"] and self.modulation is not None:
+            scales = self.modulation(z) + 1
+        modulations = {}
+        if not self.config["demodulate"] and self.modulation is not None:
             params = self.modulation(z)[:, :, None, None]
-            modulations, offset = {}, 0
+            offset = 0
             for position, channels in self.decoder_norms:
                 modulations[position] = (params[:, offset:offset + channels], params[:, offset + channels:offset + 2 * channels])
                 offset += 2 * channels
-            out = h
-            for i, layer in enumerate(self.decoder):
+        convs = [position for position, _ in self.decoder_convs]
+        out, offset = h, 0
+        for i, layer in enumerate(self.decoder):
+            if i in convs and self.config["demodulate"]:
+                channels = self.decoder_convs[convs.index(i)][1]
+                out = demodulated_conv(layer, out, scales[:, offset:offset + channels] if scales is not None else None)
+                offset += channels
+            else:
                 out = layer(out)
-                if i in modulations:
-                    gamma, beta = modulations[i]
-                    out = out * (gamma + 1) + beta
-        else:
-            out = self.decoder(h)
+            if i in convs and self.noise is not None:
+                k = convs.index(i)
+                n = noise[k] if noise is not None else torch.randn(out.shape[0], 1, out.shape[2], out.shape[3])
+                out = self.noise[k](out, n)
+            if i in modulations:
+                gamma, beta = modulations[i]
+                out = out * (gamma + 1) + beta
         if self.shortcut is not None:
             out = out + self.shortcut(x)
         return torch.tanh(out)

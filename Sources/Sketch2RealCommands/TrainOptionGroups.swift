@@ -220,6 +220,9 @@ struct TrainGeneratorOptions: ParsableArguments {
     @Flag(help: "sragan, lsragan: each residual block's branch is scaled by a learned per-channel gain that starts at zero (ReZero), so the blocks begin as the identity and the encoder's sketch features reach the decoder unchanged; meant for --demodulate, whose blocks have no norm to keep their branches small.")
     var residualGain = false
 
+    @Flag(help: "sragan, lsragan: a per-pixel noise map added after each of the decoder's two upsampling convolutions, scaled by a learned per-channel strength that starts at zero (StyleGAN's noise inputs, a source of stochastic texture); random in training, a fixed map when translating, so outputs stay repeatable.")
+    var noiseInputs = false
+
     @Option(help: "pix2pix generator: unet256, unet128, resnet9 or resnet6 (default by size).")
     var generator: Pix2PixArchitecture?
 
@@ -234,6 +237,7 @@ struct TrainGeneratorOptions: ParsableArguments {
         if noShortcut { c.sragan.globalShortcut = false }
         if demodulate { c.sragan.demodulate = true }
         if residualGain { c.sragan.residualGain = true }
+        if noiseInputs { c.sragan.noiseInputs = true }
         if noDropout { (c.sragan.dropout, c.pix2pix.dropout, c.latentUNet.dropout) = (false, false, false) }
         set(generator, &c, \.pix2pix.architecture)
         if let norm { (c.sragan.norm, c.pix2pix.norm, c.latentUNet.norm, c.discriminator.norm) = (norm, norm, norm, norm) }

@@ -10,11 +10,13 @@ make_model_fixtures.py (int8-grid weights and inputs, int16 images, float32 grad
 unbounded outputs; metadata "encoding" gives the steps). Cases, by metadata "model":
 
     lsragan  SRAGAN generator with a latent code (code at the input or every encoder stage, or
-             modulating the norms or demodulated convolutions; with or without residual gains)
+             modulating the norms or demodulated convolutions; with or without residual gains and
+             noise inputs)
     encoder  the ResNet encoder E: NAME.<mode>.mu and NAME.<mode>.logvar
     unet     the U-Net with a latent code, at every level (BicycleGAN) or at the input (MSGAN)
 
     NAME.state.<key>; NAME.input, NAME.z (generators: a batch of two with different codes);
+    NAME.noise.<k> (generators with noise inputs: the map of each, N×1×H×W at its layer's size);
     NAME.<mode> (generators) for each stored mode — for inputs of 128² and more only the lattice
     output[:, :, 1::3, 2::3], which meets every phase of the strided layers at a ninth the size; NAME.train.after.<key> (buffers after a
     train-mode forward); with "gradient": NAME.grad.{input,z,upstream,...}, NAME.grad.x,
@@ -31,13 +33,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import make_model_fixtures as base  # noqa: E402  (also puts reference/ on the path)
+import layers  # noqa: E402
 import multimodal  # noqa: E402
 import sragan  # noqa: E402
 
 
 def randomise(module):
     """base.randomise, plus the group-norm scale and shift moved away from 1 and 0 and the
-    residual gains (zero at initialisation) made non-zero."""
+    residual gains and noise strengths (zero at initialisation) made non-zero."""
     with torch.no_grad():
         for m in module.modules():
             if isinstance(m, nn.GroupNorm):
@@ -45,6 +48,8 @@ def randomise(module):
                 m.bias.copy_(base.randn(m.num_channels, scale=0.2))
             if getattr(m, "residual_gain", None) is not None:
                 m.residual_gain.copy_(base.uniform(m.residual_gain.numel(), low=0.3, high=1.2))
+            if isinstance(m, layers.NoiseInjection):
+                m.weight.copy_(base.uniform(m.weight.numel(), low=0.3, high=1.2))
     base.randomise(module)
 
 
@@ -90,6 +95,16 @@ CASES = [
       "upsampling": "transposed", "latentChannels": 4, "latentAtInput": False, "latentModulation": True,
       "residualGain": True},
      (2, 1, 24, 24), ["eval"], False),
+    ("lsragan_demodulated_noise", "lsragan",
+     {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 2, "attentionEvery": 2, "attentionReduction": 4, "norm": "instance",
+      "upsampling": "resizeConv", "latentChannels": 5, "latentModulation": True, "demodulate": True,
+      "residualGain": True, "noiseInputs": True},
+     (2, 1, 32, 32), ["eval", "train"], True),
+    ("lsragan_layer_noise", "lsragan",
+     {**sragan.SRAGAN_DEFAULTS, "ngf": 4, "blocks": 1, "attentionEvery": 1, "attentionReduction": 4, "norm": "layer",
+      "upsampling": "transposed", "latentChannels": 4, "latentAtInput": False, "latentModulation": True,
+      "noiseInputs": True},
+     (2, 1, 24, 32), ["eval"], True),
 ]
 
 
@@ -101,8 +116,10 @@ def build(model, config):
     return multimodal.LatentUNetGenerator(config)
 
 
-def forward(module, model, x, z):
-    return module(x) if model == "encoder" else module(x, z)
+def forward(module, model, x, z, noise=None):
+    if model == "encoder":
+        return module(x)
+    return module(x, z) if noise is None else module(x, z, noise)
 
 
 def has_batch_norm(module):
@@ -122,12 +139,18 @@ def make():
         if model != "encoder":
             z = base.uniform(shape[0], config["latentChannels"], low=-2, high=2)
             base.put_exact(f"{name}.z", z)
+        noise = None
+        if config.get("noiseInputs"):
+            # One map per decoder convolution, at its output's size (a half, then the full size).
+            noise = [base.randn(shape[0], 1, shape[2] * f // 2, shape[3] * f // 2) for f in (1, 2)]
+            for k, n in enumerate(noise):
+                base.put_exact(f"{name}.noise.{k}", n)
         stored_modes = modes if has_batch_norm(m) else ["eval"]
         lattice = shape[2] >= 128
         outputs = {}
         for mode in modes:
             with torch.no_grad():
-                outputs[mode] = out = forward(base.fresh(m, state, mode == "train"), model, x, z)
+                outputs[mode] = out = forward(base.fresh(m, state, mode == "train"), model, x, z, noise)
             if mode == "train":
                 for k, v in base.buffers_after(m).items():
                     base.put(f"{name}.train.after.{k}", v)
@@ -150,7 +173,7 @@ def make():
             m.zero_grad(set_to_none=True)
             xg = x.clone().requires_grad_()
             zg = z.clone().requires_grad_() if z is not None else None
-            out = forward(m, model, xg, zg)
+            out = forward(m, model, xg, zg, noise)
             if model == "encoder":
                 mu, logvar = out
                 up_mu, up_logvar = base.randn(*mu.shape), base.randn(*logvar.shape)

@@ -36,6 +36,12 @@ final class TrainOptionsTests: XCTestCase {
         expected.data.preprocess.multiple = expected.generatorStride
         expected.syncChannels()
         XCTAssertEqual(c, expected)
+
+        let s = try parse(["--model", "sragan", "--size", "128", "--demodulate", "--residual-gain", "--noise-inputs"]).makeConfig()
+        var sragan = TrainingConfig.defaults(for: .sragan, size: 128)
+        (sragan.sragan.demodulate, sragan.sragan.residualGain, sragan.sragan.noiseInputs) = (true, true, true)
+        sragan.data.preprocess.multiple = sragan.generatorStride
+        XCTAssertEqual(s, sragan)
     }
 
     func testInitFromAndResumeAreRefusedTogether() {

@@ -13,6 +13,7 @@ final class MultimodalParityTests: XCTestCase {
         "lsragan_every_stage_layer", "lsragan_input_layer_resize", "encoder_instance", "encoder_batch_three_blocks",
         "unet_all_instance", "unet_input_batch", "lsragan_modulated_instance", "lsragan_demodulated",
         "lsragan_demodulated_code_at_input", "lsragan_demodulated_residual_gain", "lsragan_layer_residual_gain",
+        "lsragan_demodulated_noise", "lsragan_layer_noise",
     ]
 
     struct Network {
@@ -34,7 +35,9 @@ final class MultimodalParityTests: XCTestCase {
             let info = try fixture.info(name, config: SRAGANConfig.self)
             let g = try SRAGANGenerator(info.config)
             try checkNames(g, info, name)
-            return Network(module: g, info: CaseInfo(info), lattice: lattice, forward: { [g($0, z: $1)] })
+            // Noise inputs take the fixture's maps, as the reference was given them.
+            let noise = info.config.noiseInputs ? try g.noise.indices.map { try fixture.tensor("\(name).noise.\($0)") } : nil
+            return Network(module: g, info: CaseInfo(info), lattice: lattice, forward: { [g($0, z: $1, noise: noise)] })
         case "encoder":
             let info = try fixture.info(name, config: LatentEncoderConfig.self)
             let e = try LatentEncoder(info.config)

@@ -96,6 +96,45 @@ final class MultimodalTests: XCTestCase {
         XCTAssertGreaterThan(withNoGrad { maxAbsDifference(block(x, code: z), x) }, 1e-3, "with g ≠ 0 the branch counts")
     }
 
+    /// `--noise-inputs`: the strengths start at zero, so the generator is at first the one without
+    /// noise and only the strengths learn from it; in evaluation the maps are fixed (repeatable,
+    /// the same in a batch as alone, a function of the position only), in training they are drawn.
+    func testNoiseInputsStartSilentAndTranslateRepeatably() throws {
+        Torch.manualSeed(12)
+        var c = SRAGANConfig()
+        (c.ngf, c.blocks, c.attentionReduction, c.norm, c.upsampling, c.noiseInputs) = (4, 1, 4, .layer, .resizeConv, true)
+        let g = try SRAGANGenerator(c)
+        XCTAssertEqual(g.stateDict().map(\.0).filter { $0.hasPrefix("noise.") }, ["noise.0.weight", "noise.1.weight"])
+        let x = Tensor.rand([2, 1, 16, 24]) * 2.0 - 1.0
+        let silent = [Tensor.zeros([1, 1, 8, 12]), Tensor.zeros([1, 1, 16, 24])]
+        g.train()
+        XCTAssertEqual(withNoGrad { maxAbsDifference(g(x), g(x, noise: silent)) }, 0, "strength 0: drawn noise changes nothing")
+        (g(x) * Tensor.rand([2, 3, 16, 24])).sum().backward()
+        for (name, p) in g.namedParameters() where name.hasPrefix("noise.") {
+            XCTAssertGreaterThan(try XCTUnwrap(p.grad).abs().sum().item() as Double, 0, "\(name) learns")
+        }
+
+        withNoGrad { for (k, n) in g.noise.enumerated() { n.weight = Tensor.full([n.weight.size(0)], 0.5 + Double(k)) } }
+        XCTAssertGreaterThan(withNoGrad { maxAbsDifference(g(x), g(x)) }, 1e-3, "training draws new maps")
+        g.eval()
+        let once = withNoGrad { g(x) }
+        XCTAssertEqual(withNoGrad { maxAbsDifference(once, g(x)) }, 0, "evaluation is repeatable")
+        XCTAssertGreaterThan(withNoGrad { maxAbsDifference(once, g(x, noise: silent)) }, 1e-3, "with strength ≠ 0 the map counts")
+        let fixed = [NoiseInjection.constant(layer: 0, height: 8, width: 12), NoiseInjection.constant(layer: 1, height: 16, width: 24)]
+        XCTAssertLessThan(withNoGrad { maxAbsDifference(once, g(x, noise: fixed)) }, 1e-6, "evaluation uses the fixed maps")
+        let alone = withNoGrad { g(x.narrow(dim: 0, start: 1, length: 1)) }
+        XCTAssertLessThan(maxAbsDifference(alone, once.narrow(dim: 0, start: 1, length: 1)), 1e-5, "the same in a batch as alone")
+
+        let large = NoiseInjection.constant(layer: 0, height: 256, width: 256)
+        XCTAssertEqual(maxAbsDifference(NoiseInjection.constant(layer: 0, height: 8, width: 12),
+                                        large.narrow(dim: 2, start: 0, length: 8).narrow(dim: 3, start: 0, length: 12)), 0,
+                       "a value depends on its position only")
+        XCTAssertEqual(large.mean().item() as Double, 0, accuracy: 0.01, "65,536 values: the mean's deviation is 0.004")
+        XCTAssertEqual(large.std().item() as Double, 1, accuracy: 0.01)
+        XCTAssertGreaterThan(maxAbsDifference(large.narrow(dim: 2, start: 0, length: 16).narrow(dim: 3, start: 0, length: 16),
+                                              NoiseInjection.constant(layer: 1, height: 16, width: 16)), 1, "each layer has its own map")
+    }
+
     // MARK: Configuration
 
     func testDefaultsFollowTheSpecificationAndOddBatchesAreRefused() throws {

@@ -380,6 +380,11 @@ public enum ONNXExport {
             case let g as SRAGANGenerator:
                 var h: String
                 let c = g.config
+                // The evaluation-mode noise is a fixed map per size, but the graph's height and
+                // width are dynamic: the map would have to be computed in the graph.
+                guard !c.noiseInputs else {
+                    throw InteropError("ONNX export: generators with noise inputs (--noise-inputs) cannot be exported yet; translate with sketch2real instead")
+                }
                 if c.latentChannels > 0, c.latentAtInput || c.latentAtEveryStage {
                     h = try withTiledCode(x)
                     for (i, layer) in g.encoder.layers.enumerated() {

@@ -46,6 +46,11 @@ public struct SRAGANConfig: Sendable, Codable, Equatable, DefaultedConfiguration
     /// the sketch's features reach the decoder whatever the branches (or a code) do. Meant for
     /// `demodulate`, whose blocks have no norm to keep their branches small.
     public var residualGain = false
+    /// A per-pixel noise map added after each of the decoder's two upsampling convolutions,
+    /// scaled by a learned per-channel strength that starts at zero (`NoiseInjection`, StyleGAN's
+    /// noise inputs): a source of stochastic texture. Random in training, a fixed map in
+    /// evaluation, so translating stays repeatable.
+    public var noiseInputs = false
 
     public init() {}
 
@@ -93,6 +98,8 @@ public final class SRAGANGenerator: Module {
     /// Positions and input widths of the decoder's upsampling convolutions (demodulated with
     /// `config.demodulate`).
     let decoderConvolutions: [(position: Int, channels: Int)]
+    /// One noise input after each decoder convolution (`config.noiseInputs`), names `noise.<k>.weight`.
+    public let noise: [NoiseInjection]
 
     public init(_ config: SRAGANConfig) throws {
         try config.validate()
@@ -126,6 +133,7 @@ public final class SRAGANGenerator: Module {
         }
         decoderNorms = norms
         decoderConvolutions = convolutions
+        noise = config.noiseInputs ? [ngf * 2, ngf].enumerated().map { NoiseInjection(channels: $0.element, layer: $0.offset) } : []
         up += [ReflectionPad2d(3), Conv2d(ngf, config.outputChannels, kernelSize: 7)]
         decoder = Sequential(up)
         shortcut = config.globalShortcut ? Conv2d(config.inputChannels, config.outputChannels, kernelSize: 1) : nil
@@ -135,12 +143,15 @@ public final class SRAGANGenerator: Module {
     }
 
     /// N×C×H×W sketches in [-1, 1] → images in [-1, 1]; `z` (N×latent) is tiled over the image.
-    /// Runs in `Torch.precision` (see `Torch.mixedPrecision`); the output is float32.
-    public func callAsFunction(_ x: Tensor, z: Tensor? = nil) -> Tensor {
-        Torch.mixedPrecision { forward(x, z: z) }
+    /// `noise`: the maps of the noise inputs, one per decoder convolution (N×1×H×W or 1×1×H×W at
+    /// its output's size); nil draws them (`NoiseInjection`). Runs in `Torch.precision` (see
+    /// `Torch.mixedPrecision`); the output is float32.
+    public func callAsFunction(_ x: Tensor, z: Tensor? = nil, noise: [Tensor]? = nil) -> Tensor {
+        Torch.mixedPrecision { forward(x, z: z, noise: noise) }
     }
 
-    func forward(_ x: Tensor, z: Tensor?) -> Tensor {
+    func forward(_ x: Tensor, z: Tensor?, noise maps: [Tensor]? = nil) -> Tensor {
+        precondition(maps == nil || maps!.count == noise.count, "one noise map per noise input")
         var h: Tensor
         if config.latentChannels > 0, config.latentAtInput || config.latentAtEveryStage {
             precondition(z != nil, "this generator takes a latent code")
@@ -154,39 +165,32 @@ public final class SRAGANGenerator: Module {
             h = encoder(x)
         }
         for b in blocks { h = b(h, code: config.latentChannels > 0 ? z : nil) }
-        let out: Tensor
-        if config.demodulate {
-            // Each upsampling convolution demodulated; with a code, its input scale from z.
-            let scales = modulation.flatMap { m in z.map { m($0) + 1.0 } }
-            var offset = 0
-            var d = h
-            for (i, layer) in decoder.layers.enumerated() {
-                if let (_, channels) = decoderConvolutions.first(where: { $0.position == i }), let conv = layer as? Conv2d {
-                    d = Demodulation.convolve(conv, d, scale: scales?.narrow(dim: 1, start: offset, length: channels))
-                    offset += channels
-                } else {
-                    d = layer(d)
-                }
-            }
-            out = d
-        } else if let modulation, let z {
-            // Scale and shift per norm, in decoder order: (γ, β) of ngf·2 channels, then of ngf.
+        // Demodulated: each upsampling convolution demodulated, with a code its input scale from
+        // z. Else with a code: a scale and shift per norm, in decoder order (γ, β) of ngf·2
+        // channels, then of ngf. Then each convolution's noise input, if any.
+        let scales = config.demodulate ? modulation.flatMap { m in z.map { m($0) + 1.0 } } : nil
+        var modulations: [Int: (Tensor, Tensor)] = [:]
+        if !config.demodulate, let modulation, let z {
             let parameters = modulation(z).unsqueezed(2).unsqueezed(3)
             var offset = 0
-            var modulations: [Int: (Tensor, Tensor)] = [:]
             for (position, channels) in decoderNorms {
                 modulations[position] = (parameters.narrow(dim: 1, start: offset, length: channels),
                                          parameters.narrow(dim: 1, start: offset + channels, length: channels))
                 offset += 2 * channels
             }
-            var d = h
-            for (i, layer) in decoder.layers.enumerated() {
-                d = layer(d)
-                if let (gamma, beta) = modulations[i] { d = d * (gamma + 1.0) + beta }
+        }
+        var out = h, offset = 0
+        for (i, layer) in decoder.layers.enumerated() {
+            let k = decoderConvolutions.firstIndex { $0.position == i }
+            if let k, config.demodulate, let conv = layer as? Conv2d {
+                let channels = decoderConvolutions[k].channels
+                out = Demodulation.convolve(conv, out, scale: scales?.narrow(dim: 1, start: offset, length: channels))
+                offset += channels
+            } else {
+                out = layer(out)
             }
-            out = d
-        } else {
-            out = decoder(h)
+            if let k, !noise.isEmpty { out = noise[k](out, noise: maps?[k]) }
+            if let (gamma, beta) = modulations[i] { out = out * (gamma + 1.0) + beta }
         }
         return (shortcut.map { out + $0(x) } ?? out).tanh()
     }
