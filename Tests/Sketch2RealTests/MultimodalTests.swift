@@ -124,6 +124,11 @@ final class MultimodalTests: XCTestCase {
         XCTAssertLessThan(withNoGrad { maxAbsDifference(once, g(x, noise: fixed)) }, 1e-6, "evaluation uses the fixed maps")
         let alone = withNoGrad { g(x.narrow(dim: 0, start: 1, length: 1)) }
         XCTAssertLessThan(maxAbsDifference(alone, once.narrow(dim: 0, start: 1, length: 1)), 1e-5, "the same in a batch as alone")
+        // The map is kept per size: another size gets its own map, and the first size its own again.
+        let wide = Tensor.rand([1, 1, 8, 40]) * 2.0 - 1.0
+        let wideFixed = [NoiseInjection.constant(layer: 0, height: 4, width: 20), NoiseInjection.constant(layer: 1, height: 8, width: 40)]
+        XCTAssertLessThan(withNoGrad { maxAbsDifference(g(wide), g(wide, noise: wideFixed)) }, 1e-6, "a new size gets its own map")
+        XCTAssertEqual(withNoGrad { maxAbsDifference(once, g(x)) }, 0, "and the first size its own again")
 
         let large = NoiseInjection.constant(layer: 0, height: 256, width: 256)
         XCTAssertEqual(maxAbsDifference(NoiseInjection.constant(layer: 0, height: 8, width: 12),

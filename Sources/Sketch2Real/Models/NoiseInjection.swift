@@ -20,6 +20,10 @@ public final class NoiseInjection: Module {
     @Parameter public var weight: Tensor
     /// Which layer this is: the constant map of layer k differs from layer j's.
     public let layer: Int
+    /// The last evaluation map, already in the dtype and on the device it was used with: a
+    /// translator calls the layer again and again at one size, and the map costs H×W hashes.
+    private var cached: (height: Int, width: Int, dtype: DType, device: Device, map: Tensor)?
+    private let cacheLock = NSLock()
 
     public init(channels: Int, layer: Int) {
         self.layer = layer
@@ -35,9 +39,19 @@ public final class NoiseInjection: Module {
         } else if isTraining {
             map = Tensor.randn([n, 1, h, w], dtype: x.dtype, device: x.device)
         } else {
-            map = Self.constant(layer: layer, height: h, width: w).to(x.dtype).to(x.device)
+            map = evaluationMap(height: h, width: w, dtype: x.dtype, device: x.device)
         }
         return x + weight.to(x.dtype).reshape([1, weight.size(0), 1, 1]) * map
+    }
+
+    /// `constant(layer:height:width:)` in `dtype` on `device`, computed once per size.
+    func evaluationMap(height: Int, width: Int, dtype: DType, device: Device) -> Tensor {
+        cacheLock.withLock {
+            if let c = cached, c.height == height, c.width == width, c.dtype == dtype, c.device == device { return c.map }
+            let map = Self.constant(layer: layer, height: height, width: width).to(dtype).to(device)
+            cached = (height, width, dtype, device, map)
+            return map
+        }
     }
 
     /// The evaluation-mode noise of layer `layer`: 1×1×H×W standard normal values, each a pure
