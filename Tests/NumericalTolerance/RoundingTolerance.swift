@@ -68,6 +68,11 @@ public struct RoundingTolerance: Sendable, CustomStringConvertible {
         2 * relativeError * (Swift.abs(expected) + rms)
     }
 
+    /// The relative error allowed for a mean over many elements whose errors are each within
+    /// λ·√K·u of their term: even if all of them erred the same way, the mean's relative error
+    /// stays within √K·u per standard deviation, and three standard deviations are allowed.
+    public var meanRelativeError: Double { 3 * Double(reductionLength).squareRoot() * unitRoundoff }
+
     public var description: String { "rounding bound for reduction length \(reductionLength) (u = \(unitRoundoff))" }
 
     /// Nil when every element is within the bound, else a sentence naming the worst element, how

@@ -26,10 +26,8 @@ final class PrecisionTests: XCTestCase {
         RoundingTolerance(.bfloat16, reductionLength: 3 * layers)
     }
 
-    /// A mean over many elements of errors that are each within λ·√K·u of their term: even
-    /// if all of them erred the same way, the mean's relative error stays within √K·u per
-    /// standard deviation; three standard deviations are allowed.
-    func bfloat16MeanBound(layers: Int) -> Double { 3 * Double(3 * layers).squareRoot() * roundoff }
+    /// The relative bound on a mean over many elements (`RoundingTolerance.meanRelativeError`).
+    func bfloat16MeanBound(layers: Int) -> Double { bfloat16Tolerance(layers: layers).meanRelativeError }
 
     /// Layers that round under autocast: the weights of rank 2 or more (convolutions, linear
     /// layers), counted whole although a shortcut runs beside the path, which only adds margin.
