@@ -65,7 +65,7 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Also write every metric to TensorBoard event files here (tags eval/MODEL/KEY; step: a run folder's last logged step, else 0), e.g. the run's --tensorboard folder.", valueName: "dir"))
     var tensorboard: String?
 
-    @Flag(help: "Also evaluate two trivial baselines that ignore the sketch: a constant mid-grey image and the mean colour of the split's photos.")
+    @Flag(help: "Also evaluate baselines: a constant mid-grey image and the mean colour of the split's photos (both ignore the sketch), and the training photo whose sketch is nearest (a real photograph of another scene; when the data has a train split).")
     var baselines = false
 
     @OptionGroup var runtime: RuntimeOptions
@@ -115,6 +115,11 @@ struct EvaluationOptions: ParsableArguments {
         if baselines {
             let size = self.size ?? models.first?.trainingSize ?? 256
             models += [BaselineModels.grey(), try BaselineModels.meanColour(dataRoot: data, split: split, size: size)]
+            if split != "train", let nearest = try BaselineModels.nearestTrainingPhoto(dataRoot: data, split: "train", size: size) {
+                models.append(nearest)
+            } else {
+                say("no nearest-training-photo baseline: \(split == "train" ? "the evaluated split is train itself" : "\(data) has no train split with photos")")
+            }
         }
         let evaluator = try Evaluator(dataRoot: data, settings: settings, progress: say)
         let (report, pictures) = try evaluator.evaluate(models)

@@ -118,4 +118,24 @@ extension EvaluationTests {
         // Identical models tie everywhere, so no column names a best one.
         XCTAssertFalse(html.contains("★</td>"), "ties must not be marked best")
     }
+
+    /// `--baselines` adds grey, the mean colour and the nearest training photo; evaluating the
+    /// train split itself leaves the last out and says why.
+    func testBaselinesIncludeTheNearestTrainingPhoto() throws {
+        let setup = try syntheticSetup()
+        try installSmallClassifier(in: setup.folder + "/classifiers")
+        let common = ["eval", "--model", setup.model, "--data", setup.data, "--kid-subsets", "2",
+                      "--classifier-cache", setup.folder + "/classifiers", "--baselines", "--max-pairs", "4"]
+        func names(_ out: String) throws -> [String] {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as! [String: Any]
+            return (json["models"] as! [[String: Any]]).map { $0["name"] as! String }
+        }
+        var r = try runProgram(common + ["--out", setup.folder + "/test"])
+        XCTAssertEqual(r.status, 0, r.error + r.output)
+        XCTAssertEqual(try names(setup.folder + "/test"), ["tiny", "constant grey", "mean colour", "nearest training photo"])
+        r = try runProgram(common + ["--out", setup.folder + "/train", "--split", "train"])
+        XCTAssertEqual(r.status, 0, r.error + r.output)
+        XCTAssertEqual(try names(setup.folder + "/train"), ["tiny", "constant grey", "mean colour"])
+        XCTAssertTrue((r.output + r.error).contains("no nearest-training-photo baseline: the evaluated split is train itself"), r.output + r.error)
+    }
 }
