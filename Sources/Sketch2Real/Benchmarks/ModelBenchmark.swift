@@ -75,7 +75,7 @@ public final class ModelBenchmarkWorker {
         let count = Swift.max(benchCase.trainingBatch, benchCase.batch)
         var sketches: [Tensor] = [], photos: [Tensor] = []
         for i in 0 ..< count {
-            let s = try dataset.sample(i % dataset.count, draw: .init(x: 0.5, y: 0.5, flip: false))
+            let s = try dataset.sample(i % dataset.count, draw: .centred)
             guard let target = s.target else { throw ModelError("\(dataRoot): examples have no target image") }
             sketches.append(s.input)
             photos.append(target)

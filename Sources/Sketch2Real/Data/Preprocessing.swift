@@ -63,6 +63,9 @@ public struct PreprocessOptions: Sendable, Codable, Equatable {
             self.y = y
             self.flip = flip
         }
+
+        /// The crop in the middle, not flipped: what evaluation, validation and benchmarks read.
+        public static let centred = Draw(x: 0.5, y: 0.5, flip: false)
     }
 
     public func draw<G: RandomNumberGenerator>(using g: inout G) -> Draw {

@@ -14,17 +14,15 @@ public enum BaselineModels {
 
     /// The mean RGB colour of the split's targets at `size`, everywhere.
     public static func meanColour(dataRoot: String, split: String, size: Int) throws -> EvaluatedModel {
-        let options = DatasetOptions(direction: .AtoB, inputChannels: 3, outputChannels: 3,
-                                     preprocess: .evaluation(size: size, multiple: 1))
         let dataset: PairedDataset
         do {
-            dataset = try PairedDataset(root: dataRoot, split: split, options: options)
+            dataset = try evaluationPairs(dataRoot: dataRoot, split: split, size: size)
         } catch let error as DatasetError {
             throw EvaluationError("\(dataRoot): \(error.message)")
         }
         var sum = [Double](repeating: 0, count: 3), count = 0
         for i in 0 ..< dataset.count {
-            guard let target = try dataset.sample(i, draw: .init(x: 0.5, y: 0.5, flip: false)).target else { continue }
+            guard let target = try dataset.sample(i, draw: .centred).target else { continue }
             let means = target.to(.float64).mean(dims: [1, 2]).toArray(Double.self)
             for c in 0 ..< 3 { sum[c] += means[c] }
             count += 1
@@ -49,9 +47,7 @@ public enum BaselineModels {
     /// exist or has no photos; a split of more pairs than `retrievalLimit` and `retrievalBytes`
     /// allow is thinned evenly.
     public static func nearestTrainingPhoto(dataRoot: String, split: String = "train", size: Int) throws -> EvaluatedModel? {
-        let options = DatasetOptions(direction: .AtoB, inputChannels: 3, outputChannels: 3,
-                                     preprocess: .evaluation(size: size, multiple: 1))
-        guard let dataset = try? PairedDataset(root: dataRoot, split: split, options: options) else { return nil }
+        guard let dataset = try? evaluationPairs(dataRoot: dataRoot, split: split, size: size) else { return nil }
         let limit = Swift.max(1, Swift.min(retrievalLimit, retrievalBytes / (3 * 4 * size * size)))
         let kept = dataset.count <= limit
             ? Array(0 ..< dataset.count)
@@ -59,7 +55,7 @@ public enum BaselineModels {
         var keys: [Tensor] = [], photos: [Tensor] = [], unreadable = 0
         for i in kept {
             // A candidate that cannot be read is left out (and counted): it is not a pair under test.
-            guard let pair = try? dataset.sample(i, draw: .init(x: 0.5, y: 0.5, flip: false)) else { unreadable += 1; continue }
+            guard let pair = try? dataset.sample(i, draw: .centred) else { unreadable += 1; continue }
             guard let photo = pair.target else { continue }
             keys.append(retrievalKey(pair.input.unsqueezed(0)))
             photos.append(photo)
@@ -84,10 +80,18 @@ public enum BaselineModels {
     }
 
     /// N×C×H×W sketches in [-1, 1] → N×(32·32) float64 keys (so that the nearest does not depend
-    /// on an autocast's rounding): the channel mean, average-pooled.
+    /// on an autocast's rounding): the luma, average-pooled.
     static func retrievalKey(_ sketches: Tensor) -> Tensor {
-        let luma = sketches.to(.float64).mean(dims: [1], keepDim: true)
+        let luma = ImageStatistics.luma(sketches.to(.float64)).unsqueezed(1)
         return luma.adaptiveAvgPool2d(Size2(retrievalSide, retrievalSide)).flatten(startDim: 1)
+    }
+
+    /// The `split` of `dataRoot` as RGB pairs at `size`, read as evaluation reads its own (with
+    /// `Draw.centred`: the whole image resized, not flipped), for the baselines that look at photos.
+    static func evaluationPairs(dataRoot: String, split: String, size: Int) throws -> PairedDataset {
+        try PairedDataset(root: dataRoot, split: split,
+                          options: DatasetOptions(direction: .AtoB, inputChannels: 3, outputChannels: 3,
+                                                  preprocess: .evaluation(size: size, multiple: 1)))
     }
 
     /// `colour` in [-1, 1] at every pixel of every output.

@@ -102,7 +102,7 @@ public final class Evaluator {
         var keep: [Int] = []
         for i in 0 ..< dataset.count {
             do {
-                _ = try dataset.sample(i, draw: .init(x: 0.5, y: 0.5, flip: false))
+                _ = try dataset.sample(i, draw: .centred)
                 keep.append(i)
             } catch {
                 let text = error is ImageError ? "\(error)" : "\(dataset.describe(i)): \(error)"
@@ -116,7 +116,7 @@ public final class Evaluator {
     }
 
     func pair(_ split: Split, _ i: Int) throws -> (input: Tensor, target: Tensor, caption: String) {
-        let s = try split.dataset.sample(i, draw: .init(x: 0.5, y: 0.5, flip: false))
+        let s = try split.dataset.sample(i, draw: .centred)
         guard let target = s.target else { throw EvaluationError("\(split.dataset.describe(i)) has no target") }
         return (s.input, target, (split.dataset.describe(i) as NSString).lastPathComponent)
     }
@@ -199,7 +199,7 @@ public final class Evaluator {
         for start in stride(from: 0, to: indices.count, by: 32) {
             let chunk = indices[start ..< Swift.min(start + 32, indices.count)]
             let targets = try chunk.map { i -> Tensor in
-                guard let t = try dataset.sample(i, draw: .init(x: 0.5, y: 0.5, flip: false)).target else {
+                guard let t = try dataset.sample(i, draw: .centred).target else {
                     throw EvaluationError("\(dataset.describe(i)) has no target")
                 }
                 return t

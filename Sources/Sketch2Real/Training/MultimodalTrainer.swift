@@ -273,7 +273,7 @@ public final class MultimodalTrainer: TrainingAlgorithm {
         let n = Swift.min(4, validation.count)
         var sketches: [Tensor] = [], targets: [Tensor] = []
         for i in 0 ..< n {
-            let s = try validation.sample(i, draw: .init(x: 0.5, y: 0.5, flip: false))
+            let s = try validation.sample(i, draw: .centred)
             guard let t = s.target else { return ([], [:]) }
             sketches.append(s.input)
             targets.append(t)

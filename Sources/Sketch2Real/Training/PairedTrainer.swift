@@ -187,7 +187,7 @@ public final class PairedTrainer: TrainingAlgorithm {
         var l1 = 0.0
         let n = Swift.min(4, validation.count)
         for i in 0 ..< n {
-            let s = try validation.sample(i, draw: .init(x: 0.5, y: 0.5, flip: false))
+            let s = try validation.sample(i, draw: .centred)
             let out = withNoGrad { generator.translate(s.input.unsqueezed(0)) }
             if let t = s.target { l1 += out.squeezed(0).l1Loss(t).item() / Double(n) }
             rows.append([Image(tensor: s.input), Image(tensor: out)] + (s.target.map { [Image(tensor: $0)] } ?? []))
